@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"testing"
+	"time"
+)
+
+// testConfig is the command's default configuration with a loopback
+// address on a free port and short timeouts that tests can wait out.
+func testConfig() config {
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil {
+		panic(err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Loops = 2
+	cfg.ShutdownTimeout = 2 * time.Second
+	return cfg
+}
+
+// startServer runs the echo server in this process with cfg and returns its
+// address; the server is shut down when the test ends.
+func startServer(t testing.TB, cfg config) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	logger := log.New(io.Discard, "", 0)
+	if testing.Verbose() {
+		logger = log.New(testWriter{t}, "server: ", 0)
+	}
+	go func() { done <- serve(ctx, cfg, logger, func(a net.Addr) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		t.Cleanup(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server exited with %v", err)
+				}
+			case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+				t.Errorf("server did not shut down")
+			}
+		})
+		return a.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("server did not start within 10s")
+	}
+	return ""
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

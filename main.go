@@ -1,0 +1,40 @@
+// Command wsreactor is a WebSocket (RFC 6455) echo server on the gnet event
+// loop, shaped like Twisted's reactor.
+//
+//	go run .                      # listens on :8080
+//	go run . -addr 127.0.0.1:9001 -loops 2 -max-message 0
+//
+// Every message a client sends comes back to it, streamed: each piece of
+// message data goes back as soon as it has arrived (and, for text, has been
+// validated as UTF-8), as fragments of the same message type.
+//
+// On SIGINT or SIGTERM the server stops accepting, flushes every echo it
+// owes, sends close 1001 to every client, waits up to -shutdown-timeout for
+// the close handshakes and exits 0.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	logger := log.New(os.Stderr, "wsreactor: ", log.LstdFlags)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, logger, nil); err != nil {
+		logger.Print(err)
+		os.Exit(1)
+	}
+}

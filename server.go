@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log"
+	"net"
+	"time"
+
+	"github.com/wsreactor/wsreactor/protocol"
+	"github.com/wsreactor/wsreactor/reactor"
+)
+
+// serve runs the echo server until ctx is cancelled, then shuts it down
+// gracefully. ready, when not nil, is called with the listening address once
+// the server accepts connections (tests listen on port 0).
+func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(net.Addr)) error {
+	srv := protocol.NewServer(protocol.Config{
+		Subprotocols:     cfg.Subprotocols,
+		Origins:          cfg.Origins,
+		MaxMessageSize:   cfg.MaxMessage,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		PingInterval:     cfg.PingInterval,
+		CloseTimeout:     cfg.CloseTimeout,
+		WriteBufferLimit: cfg.WriteBufferLimit,
+		MaxConns:         cfg.MaxConns,
+	}, protocol.Echo)
+
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger))
+	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
+		return err
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- r.Run() }()
+
+	select {
+	case <-r.Started():
+	case err := <-runErr:
+		return err
+	}
+	logger.Printf("listening on %s (%d event loops)", r.Addr(), cfg.Loops)
+	if ready != nil {
+		ready(r.Addr())
+	}
+
+	select {
+	case err := <-runErr:
+		return err
+	case <-ctx.Done():
+	}
+	return shutdown(r, srv, cfg.ShutdownTimeout, logger, runErr)
+}
+
+// shutdown stops accepting, sends close 1001 to every open connection after
+// the echoes it owes, waits up to timeout for the close handshakes to finish,
+// then stops the reactor.
+func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, logger *log.Logger, runErr <-chan error) error {
+	logger.Printf("shutting down: %d connections open", r.Connections())
+	deadline := time.Now().Add(timeout)
+	r.StopListening()
+	srv.Shutdown()
+	r.ForEachProtocol(func(p reactor.Protocol) {
+		if wp, ok := p.(*wsProtocol); ok {
+			wp.GoingAway()
+		}
+	})
+	for r.Connections() > 0 && time.Now().Before(deadline) {
+		select {
+		case err := <-runErr:
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if n := r.Connections(); n > 0 {
+		logger.Printf("shutdown timeout: dropping %d connections", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	select {
+	case err := <-runErr:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// factory is Twisted's Factory: it builds one protocol per connection.
+type factory struct{ srv *protocol.Server }
+
+func (f factory) BuildProtocol(net.Addr) reactor.Protocol {
+	return &wsProtocol{Conn: f.srv.NewConn()}
+}
+
+// wsProtocol adapts the WebSocket state machine, which knows nothing of the
+// reactor, to reactor.Protocol.
+type wsProtocol struct{ *protocol.Conn }
+
+func (p *wsProtocol) ConnectionMade(t reactor.Transport) { p.Conn.ConnectionMade(transport{t}) }
+
+// transport adapts reactor.Transport to protocol.Transport: the two differ
+// only in the type CallLater returns.
+type transport struct{ reactor.Transport }
+
+func (t transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
+	return t.Transport.CallLater(d, fn)
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test.sh runs every test of wsreactor on a fresh machine: it installs what the
+# interoperability tests and the benchmark peers need (Debian and npm
+# packages) when missing, then runs gofmt, go vet, the race-enabled tests of
+# both modules, each fuzz target for a short time, and the benchmark
+# harness's quick mode.
+#
+#   ./test.sh            # everything
+#   FUZZTIME=1m ./test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+FUZZTIME=${FUZZTIME:-10s}
+step() { printf '\n=== %s\n' "$*"; }
+
+# --- third-party clients and peers -----------------------------------------
+step "installing third-party clients when missing"
+PY=/usr/bin/python3
+need_apt=()
+$PY -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
+$PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted python3-autobahn)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
+if ((${#need_apt[@]})); then
+	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+	else
+		echo "missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) or their tests are skipped"
+	fi
+fi
+for dir in testdata/interop/node bench/peers/nodews; do
+	if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null 2>&1; then
+		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+done
+
+# --- static checks -----------------------------------------------------------
+step "gofmt"
+unformatted=$(gofmt -l . | grep -v '/node_modules/' || true)
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:"
+	echo "$unformatted"
+	exit 1
+fi
+step "go vet"
+go vet ./...
+(cd bench && go vet ./...)
+
+# --- tests -------------------------------------------------------------------
+step "go test -race ./... (main module)"
+go test -race -count=1 -timeout 30m ./...
+
+step "fuzz targets, $FUZZTIME each"
+for pkg in ./frame ./protocol; do
+	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+		echo "--- $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel 2 "$pkg"
+	done
+done
+
+step "go test ./... (bench module)"
+(cd bench && go test -count=1 -timeout 15m ./...)
+
+step "benchmark harness, quick mode"
+(cd bench && go run ./cmd/compare -quick)
+
+step "all tests passed"
