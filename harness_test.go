@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log"
-	"net"
 	"testing"
 	"time"
 )
@@ -26,14 +25,21 @@ func testConfig() config {
 // address; the server is shut down when the test ends.
 func startServer(t testing.TB, cfg config) string {
 	t.Helper()
+	return startRunning(t, cfg).Addr().String()
+}
+
+// startRunning is startServer for tests that look inside the server (its
+// connection and timer counts).
+func startRunning(t testing.TB, cfg config) running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
+	addrc := make(chan running, 1)
 	done := make(chan error, 1)
 	logger := log.New(io.Discard, "", 0)
 	if testing.Verbose() {
 		logger = log.New(testWriter{t}, "server: ", 0)
 	}
-	go func() { done <- serve(ctx, cfg, logger, func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- serve(ctx, cfg, logger, func(r running) { addrc <- r }) }()
 	select {
 	case a := <-addrc:
 		t.Cleanup(func() {
@@ -47,7 +53,7 @@ func startServer(t testing.TB, cfg config) string {
 				t.Errorf("server did not shut down")
 			}
 		})
-		return a.String()
+		return a
 	case err := <-done:
 		cancel()
 		t.Fatalf("server did not start: %v", err)
@@ -55,7 +61,7 @@ func startServer(t testing.TB, cfg config) string {
 		cancel()
 		t.Fatalf("server did not start within 10s")
 	}
-	return ""
+	return running{}
 }
 
 type testWriter struct{ t testing.TB }

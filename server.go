@@ -11,10 +11,19 @@ import (
 	"github.com/wsreactor/wsreactor/reactor"
 )
 
+// running is a started server, as ready sees it.
+type running struct {
+	r   *reactor.Reactor
+	srv *protocol.Server
+}
+
+// Addr is the address the server listens on.
+func (s running) Addr() net.Addr { return s.r.Addr() }
+
 // serve runs the echo server until ctx is cancelled, then shuts it down
-// gracefully. ready, when not nil, is called with the listening address once
-// the server accepts connections (tests listen on port 0).
-func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(net.Addr)) error {
+// gracefully. ready, when not nil, is called once the server accepts
+// connections (tests listen on port 0 and read the address from it).
+func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(running)) error {
 	srv := protocol.NewServer(protocol.Config{
 		Subprotocols:     cfg.Subprotocols,
 		Origins:          cfg.Origins,
@@ -40,7 +49,7 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(net.A
 	}
 	logger.Printf("listening on %s (%d event loops)", r.Addr(), cfg.Loops)
 	if ready != nil {
-		ready(r.Addr())
+		ready(running{r, srv})
 	}
 
 	select {

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// The hostile-client suite (issue 4): the real command as a child process
+// with short timeouts, against clients that misbehave, while a well-behaved
+// client keeps being served.
+
+// TestHostileNonReadingClient: a client that sends 256 MiB and never reads
+// must not grow the server's memory past its write-buffer limit: the server
+// stops echoing, closes with 1008, and its RSS grows by far less than what
+// was sent.
+func TestHostileNonReadingClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 256 MiB")
+	}
+	p := startProc(t, "-loops", "1", "-write-buffer-limit", "1048576", "-close-timeout", "20s", "-ping-interval", "0")
+	base := p.rssKB(t)
+
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if kb := int64(p.rssKB(t)); kb > peak.Load() {
+				peak.Store(kb)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+
+	ws, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	msg := frame.AppendMaskedFrame(nil, true, frame.OpBinary, [4]byte{1, 2, 3, 4}, bytes.Repeat([]byte("x"), 64<<10))
+	const total = 256 << 20
+	ws.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	for sent := 0; sent < total; sent += 64 << 10 {
+		if _, err := ws.Write(msg); err != nil {
+			t.Fatalf("write after %d MiB: %v (the server must keep reading and discarding)", sent>>20, err)
+		}
+	}
+	ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	ws.expectClose(t, frame.ClosePolicyViolation)
+	close(stop)
+	wg.Wait()
+	growth := (peak.Load() - int64(base)) << 10
+	t.Logf("RSS %d KiB before, peak %d KiB: growth %.1f MiB for 256 MiB sent", base, peak.Load(), float64(growth)/(1<<20))
+	if growth >= 64<<20 {
+		t.Errorf("RSS grew by %.1f MiB; want < 64 MiB", float64(growth)/(1<<20))
+	}
+}
+
+// TestHostileStalledHandshakes: 500 connections that send half a request
+// are all closed after the handshake timeout, while a normal client is
+// served throughout.
+func TestHostileStalledHandshakes(t *testing.T) {
+	p := startProc(t, "-loops", "2", "-handshake-timeout", "1s")
+	stalled := make([]net.Conn, 500)
+	for i := range stalled {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websock"); err != nil {
+			t.Fatal(err)
+		}
+		stalled[i] = c
+	}
+	start := time.Now()
+
+	ws, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	served := 0
+	for time.Since(start) < 1500*time.Millisecond {
+		ws.echo(t, frame.OpText, []byte("still served"))
+		served++
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	var closed atomic.Int32
+	var wg sync.WaitGroup
+	for _, c := range stalled {
+		wg.Add(1)
+		go func(c net.Conn) {
+			defer wg.Done()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err := io.Copy(io.Discard, c)
+			if !isTimeout(err) {
+				closed.Add(1) // EOF or reset: the server closed it
+			}
+		}(c)
+	}
+	wg.Wait()
+	if n := closed.Load(); n != int32(len(stalled)) {
+		t.Errorf("%d of %d stalled handshakes closed by the server", n, len(stalled))
+	}
+	if elapsed := time.Since(start); elapsed < time.Second {
+		t.Errorf("stalled handshakes closed after %v, before the 1s timeout", elapsed)
+	}
+	ws.echo(t, frame.OpBinary, []byte("and after"))
+	t.Logf("normal client served %d echoes during the stall", served)
+}
+
+// isTimeout tells whether err is a read or write deadline passing.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestHostileSilentPeer: a connection silent for the ping interval is
+// pinged; still silent after another interval, it is closed.
+func TestHostileSilentPeer(t *testing.T) {
+	p := startProc(t, "-ping-interval", "300ms", "-close-timeout", "500ms")
+	ws, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	start := time.Now()
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	h, _, err := ws.readFrame()
+	if err != nil || h.Opcode != frame.OpPing {
+		t.Fatalf("first frame from a silent peer = %v, %v; want a ping", h.Opcode, err)
+	}
+	t.Logf("pinged after %v", time.Since(start))
+	// Do not answer: the server must close (1001) and drop TCP.
+	for {
+		h, p, err := ws.readFrame()
+		if err != nil {
+			t.Logf("connection closed after %v: %v", time.Since(start), err)
+			break
+		}
+		if h.Opcode == frame.OpClose {
+			code, _, _ := frame.ParseCloseBody(p)
+			if code != frame.CloseGoingAway {
+				t.Errorf("close code %d, want 1001", code)
+			}
+		}
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("silent peer closed after %v; want about 600ms", d)
+	}
+}
+
+// TestHostilePongingPeer: a client that answers pings, and sends nothing
+// else, is never closed for idleness.
+func TestHostilePongingPeer(t *testing.T) {
+	p := startProc(t, "-ping-interval", "200ms")
+	ws, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	pings := 0
+	end := time.Now().Add(2 * time.Second)
+	for time.Now().Before(end) {
+		ws.SetReadDeadline(end)
+		h, payload, err := ws.readFrame()
+		if isTimeout(err) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d pings: %v", pings, err)
+		}
+		if h.Opcode != frame.OpPing {
+			t.Fatalf("unexpected %v frame", h.Opcode)
+		}
+		pings++
+		if err := ws.writeFrame(true, frame.OpPong, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws.SetReadDeadline(time.Time{})
+	if pings < 2 {
+		t.Errorf("%d pings in 2s with a 200ms interval; want several", pings)
+	}
+	ws.echo(t, frame.OpText, []byte("still here"))
+}
+
+// TestHostileMaxConns: past -max-conns, upgrades get 503 with Retry-After
+// and the open connections are untouched.
+func TestHostileMaxConns(t *testing.T) {
+	p := startProc(t, "-max-conns", "2")
+	a, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dialWS(p.addr)
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("third connection: %v; want 503", err)
+	}
+	resp := rawRequest(t, p.addr, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	if !strings.HasPrefix(resp, "HTTP/1.1 503 ") || !strings.Contains(resp, "\r\nRetry-After: ") {
+		t.Errorf("response past max-conns:\n%s\nwant 503 with Retry-After", resp)
+	}
+	a.echo(t, frame.OpText, []byte("a"))
+	b.echo(t, frame.OpText, []byte("b"))
+	b.writeFrame(true, frame.OpClose, []byte{0x03, 0xe8})
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b.expectClose(t, frame.CloseNormal)
+	b.Close()
+	if !eventually(5*time.Second, func() bool {
+		c, err := dialWS(p.addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}) {
+		t.Error("a slot freed by a closed connection was not reused")
+	}
+}
+
+// rawRequest writes req on a new connection and returns everything the
+// server sends until it closes.
+func rawRequest(t testing.TB, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading response: %v (got %q)", err, b)
+	}
+	return string(b)
+}
+
+// TestGracefulShutdownDeliversOwedEchoes: on SIGTERM every client gets all
+// the echoes it was owed for data the server had received, then close 1001,
+// and the process exits 0 within the shutdown timeout.
+func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
+	p := startProc(t, "-loops", "2", "-shutdown-timeout", "5s")
+	const clients, msgs, size = 20, 32, 8 << 10
+	conns := make([]*wsConn, clients)
+	for i := range conns {
+		ws, err := dialWS(p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		conns[i] = ws
+		var batch []byte
+		for m := 0; m < msgs; m++ {
+			batch = frame.AppendMaskedFrame(batch, true, frame.OpBinary, [4]byte{9, 8, 7, byte(m)}, payloadFor(i, m, size))
+		}
+		if _, err := ws.Write(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The clients have not read anything: the echoes are owed, queued in
+	// socket buffers and in the server's output buffers.
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i, ws := range conns {
+		wg.Add(1)
+		go func(i int, ws *wsConn) {
+			defer wg.Done()
+			ws.SetDeadline(time.Now().Add(10 * time.Second))
+			for m := 0; m < msgs; m++ {
+				_, got, err := ws.readMessage()
+				if err != nil {
+					t.Errorf("client %d: echo %d: %v", i, m, err)
+					return
+				}
+				if !bytes.Equal(got, payloadFor(i, m, size)) {
+					t.Errorf("client %d: echo %d differs", i, m)
+					return
+				}
+			}
+			ws.expectClose(t, frame.CloseGoingAway)
+			ws.writeFrame(true, frame.OpClose, []byte{0x03, 0xe9})
+			io.Copy(io.Discard, ws)
+		}(i, ws)
+	}
+	wg.Wait()
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("server exit: %v; want status 0", err)
+		}
+	case <-time.After(7 * time.Second):
+		t.Fatal("server did not exit within the shutdown timeout")
+	}
+	t.Logf("shutdown took %v", time.Since(start))
+}
+
+// payloadFor is message m of client i: distinct bytes, so a lost or
+// reordered echo shows.
+func payloadFor(i, m, size int) []byte {
+	b := make([]byte, size)
+	for k := range b {
+		b[k] = byte(i*31 + m*7 + k)
+	}
+	return b
+}
