@@ -1,0 +1,79 @@
+// Command gorilla is the benchmark's goroutine-per-connection peer: a
+// WebSocket echo server on github.com/gorilla/websocket, written the classic
+// way, with one goroutine per connection that reads a message and writes it
+// back.
+//
+//	gorilla -addr 127.0.0.1:9001 -loops 1 [-mode copy|message] [-buffer 4096]
+//
+// -mode copy (the default) streams each message through NextReader and
+// NextWriter with io.Copy, which gorilla's own Autobahn echo uses and which
+// allocates nothing per message; -mode message uses ReadMessage and
+// WriteMessage, which allocates the whole message. Both write one frame per
+// message for messages that fit the 4 KiB write buffer (copy mode sends a
+// larger message as 4 KiB fragments). Compression is off; the message limit
+// is -max-message (64 MiB by default, like wsreactor's); -loops sets
+// GOMAXPROCS.
+package main
+
+import (
+	"flag"
+	"io"
+	"log"
+	"net/http"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsreactor/wsreactor/bench/peers/internal/peer"
+)
+
+func main() {
+	mode := flag.String("mode", "copy", "echo with NextReader/NextWriter + io.Copy (copy) or ReadMessage/WriteMessage (message)")
+	bufSize := flag.Int("buffer", 4096, "read and write buffer size per connection")
+	cfg := peer.Parse("gorilla")
+	echo := map[string]func(*websocket.Conn) error{"copy": echoCopy, "message": echoMessage}[*mode]
+	if echo == nil {
+		peer.Fail("gorilla", "unknown -mode %q", *mode)
+	}
+	upgrader := websocket.Upgrader{
+		ReadBufferSize:    *bufSize,
+		WriteBufferSize:   *bufSize,
+		EnableCompression: false,
+		CheckOrigin:       func(*http.Request) bool { return true },
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // Upgrade has answered with an HTTP error
+		}
+		defer conn.Close()
+		conn.SetReadLimit(cfg.MaxMessage)
+		for echo(conn) == nil {
+		}
+	})
+	log.Printf("gorilla: listening on %s (mode %s, GOMAXPROCS %d)", cfg.Addr, *mode, cfg.Loops)
+	log.Fatal(http.ListenAndServe(cfg.Addr, handler))
+}
+
+// echoCopy streams one message back without holding it whole.
+func echoCopy(conn *websocket.Conn) error {
+	mt, r, err := conn.NextReader()
+	if err != nil {
+		return err
+	}
+	w, err := conn.NextWriter(mt)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// echoMessage reads one whole message and writes it back.
+func echoMessage(conn *websocket.Conn) error {
+	mt, msg, err := conn.ReadMessage()
+	if err != nil {
+		return err
+	}
+	return conn.WriteMessage(mt, msg)
+}
