@@ -1,0 +1,153 @@
+package protocol
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// HandshakeError is a rejected opening handshake: the HTTP status to answer
+// with, a message for the response body and the log, and any extra response
+// headers the status calls for (RFC 6455 §4.2.1: "the server MUST stop
+// processing the client's handshake and return an HTTP response with an
+// appropriate error code"). Write it with AppendHTTPError, then close the
+// connection once the response is flushed.
+//
+// Msg starts with "protocol: " and quotes the offending value with %q.
+// Header is shared by every error of the same kind: treat it as read-only.
+type HandshakeError struct {
+	Status int
+	Msg    string
+	Header [][2]string // extra response headers, e.g. {"Allow", "GET"}
+}
+
+// Error returns Msg followed by the status, e.g.
+// `protocol: missing Host header (400 Bad Request)`.
+func (e *HandshakeError) Error() string {
+	return e.Msg + " (" + strconv.Itoa(e.Status) + " " + statusText(e.Status) + ")"
+}
+
+// Extra headers of the rejections. The full slice expressions keep an append
+// by a caller from writing into the shared backing array.
+var (
+	hdrAllowGET    = [][2]string{{"Allow", "GET"}}[:1:1]
+	hdrVersion13   = [][2]string{{"Sec-WebSocket-Version", "13"}}[:1:1]
+	hdrUpgradeWS   = [][2]string{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}}[:2:2]
+	hdrRetryAfter1 = [][2]string{{"Retry-After", "1"}}[:1:1]
+)
+
+// maxQuoted bounds how much of a bad value an error message quotes, so that a
+// hostile 8 KiB header does not come back as an 8 KiB response body.
+const maxQuoted = 64
+
+// quoted returns b as a Go-quoted string, cut to maxQuoted bytes ("..." marks
+// the cut).
+func quoted(b []byte) string {
+	if len(b) > maxQuoted {
+		return strconv.Quote(string(b[:maxQuoted])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+// badRequest is a 400 Bad Request: a malformed request (RFC 6455 §4.2.1,
+// RFC 9112 §3 and §5).
+func badRequest(format string, args ...any) *HandshakeError {
+	return &HandshakeError{Status: 400, Msg: "protocol: " + fmt.Sprintf(format, args...)}
+}
+
+// errMethod is 405 Method Not Allowed with "Allow: GET": §4.1 item 2, "The
+// method of the request MUST be GET".
+func errMethod(method []byte) *HandshakeError {
+	return &HandshakeError{Status: 405, Header: hdrAllowGET,
+		Msg: "protocol: method " + quoted(method) + " not allowed: a WebSocket handshake is a GET (RFC 6455 §4.1)"}
+}
+
+// errHTTPVersion is 505 HTTP Version Not Supported for an HTTP/2 or later
+// request line: that client speaks a protocol this server does not.
+func errHTTPVersion(version []byte) *HandshakeError {
+	return &HandshakeError{Status: 505,
+		Msg: "protocol: HTTP version " + quoted(version) + " not supported: the WebSocket upgrade is an HTTP/1.1 request (RFC 6455 §4.1)"}
+}
+
+// errNotUpgrade is 426 Upgrade Required with "Upgrade: websocket" for a
+// request that asks for no upgrade at all (a plain GET).
+func errNotUpgrade() *HandshakeError {
+	return &HandshakeError{Status: 426, Header: hdrUpgradeWS,
+		Msg: `protocol: this resource speaks only WebSocket: send "Upgrade: websocket" and "Connection: Upgrade" (RFC 6455 §4.2.1)`}
+}
+
+// errWSVersion is 426 Upgrade Required with "Sec-WebSocket-Version: 13":
+// §4.2.2 /version/, "If this version does not match a version understood by
+// the server, the server MUST abort the WebSocket handshake ... and instead
+// send an appropriate HTTP error code (such as 426 Upgrade Required) and a
+// |Sec-WebSocket-Version| header field indicating the version(s) the server is
+// capable of understanding". missing is true when the header was absent.
+func errWSVersion(version []byte, missing bool) *HandshakeError {
+	msg := "protocol: missing Sec-WebSocket-Version header: this server speaks version 13 (RFC 6455 §4.2.2)"
+	if !missing {
+		msg = "protocol: unsupported Sec-WebSocket-Version " + quoted(version) + ": this server speaks version 13 (RFC 6455 §4.4)"
+	}
+	return &HandshakeError{Status: 426, Header: hdrVersion13, Msg: msg}
+}
+
+// errTooLarge is 431 Request Header Fields Too Large: the head passed
+// MaxHeadBytes before its end was found.
+func errTooLarge() *HandshakeError {
+	return &HandshakeError{Status: 431,
+		Msg: "protocol: request head larger than " + strconv.Itoa(MaxHeadBytes) + " bytes"}
+}
+
+// ErrOriginForbidden returns the 403 Forbidden rejection of a handshake whose
+// Origin the server's allow-list refuses (RFC 6455 §4.2.2 /origin/: "If the
+// server does not wish to accept this connection, it MUST return an
+// appropriate HTTP error code (e.g., 403 Forbidden) and abort the WebSocket
+// handshake"). See OriginAllowed. Safe from any goroutine.
+func ErrOriginForbidden(origin string) *HandshakeError {
+	return &HandshakeError{Status: 403,
+		Msg: "protocol: origin " + quoted([]byte(origin)) + " not allowed (RFC 6455 §4.2.2, §10.2)"}
+}
+
+// ErrServiceUnavailable returns the 503 Service Unavailable rejection, with
+// "Retry-After: <retryAfter>" (seconds; values below 1 become 1), for an
+// upgrade refused because the server is at its connection limit or shutting
+// down. Existing connections are not affected. Safe from any goroutine.
+func ErrServiceUnavailable(retryAfter int) *HandshakeError {
+	hdr := hdrRetryAfter1
+	if retryAfter > 1 {
+		hdr = [][2]string{{"Retry-After", strconv.Itoa(retryAfter)}}
+	} else {
+		retryAfter = 1
+	}
+	return &HandshakeError{Status: 503, Header: hdr,
+		Msg: "protocol: server busy (connection limit or shutdown): retry in " + strconv.Itoa(retryAfter) + "s"}
+}
+
+// statusText is the reason phrase of the statuses this package sends.
+func statusText(status int) string {
+	switch status {
+	case 101:
+		return "Switching Protocols"
+	case 400:
+		return "Bad Request"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 405:
+		return "Method Not Allowed"
+	case 408:
+		return "Request Timeout"
+	case 426:
+		return "Upgrade Required"
+	case 429:
+		return "Too Many Requests"
+	case 431:
+		return "Request Header Fields Too Large"
+	case 500:
+		return "Internal Server Error"
+	case 503:
+		return "Service Unavailable"
+	case 505:
+		return "HTTP Version Not Supported"
+	}
+	return "Error"
+}
