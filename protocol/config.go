@@ -1,0 +1,82 @@
+package protocol
+
+import "time"
+
+// Defaults of Config, as DefaultConfig returns them and the command's flags
+// default to.
+const (
+	DefaultMaxMessageSize   = 64 << 20
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultPingInterval     = 30 * time.Second
+	DefaultCloseTimeout     = 5 * time.Second
+	DefaultWriteBufferLimit = 1 << 20
+)
+
+// Config is a Server's configuration. NewServer takes it as given: a zero
+// field turns its feature off (see each field), so start from DefaultConfig
+// to get the documented defaults. A Config must not be changed after it is
+// given to NewServer.
+type Config struct {
+	// Subprotocols the server supports (RFC 6455 §1.9, §4.2.2): the first
+	// protocol of the client's offer that is in this list is selected.
+	// Default {"chat", "superchat"}; empty selects none.
+	Subprotocols []string
+
+	// Origins is the allow-list of Origin header values (RFC 6455 §4.2.2
+	// step 4, §10.2), compared case-insensitively with the whole origin
+	// string. A request whose Origin is not in it gets 403. Empty allows
+	// every origin. A request without Origin (a non-browser client) is
+	// allowed.
+	Origins []string
+
+	// MaxMessageSize is the largest message in bytes, summed over its
+	// fragments; past it the connection is failed with 1009 (RFC 6455
+	// §7.4.1), as soon as a frame header declares a length that would
+	// pass it. 0 means no limit: streaming handlers (Echo) see data as it
+	// arrives whatever the size, but Messages then accumulates without a
+	// bound. Default 64 MiB.
+	MaxMessageSize int64
+
+	// HandshakeTimeout bounds the time from the TCP connection to the end
+	// of the opening handshake; past it the connection is dropped without
+	// a response (none is owed to half a request). 0 means none. Default
+	// 10s.
+	HandshakeTimeout time.Duration
+
+	// PingInterval: an open connection silent for an interval is pinged
+	// (RFC 6455 §5.5.2); still silent (no frame at all, pong or other)
+	// after another interval, it is closed with 1001 "ping timeout". Any
+	// frame counts as traffic. 0 turns pings off. Default 30s.
+	PingInterval time.Duration
+
+	// CloseTimeout bounds the wait for the client after the server has
+	// sent its close frame (RFC 6455 §7.1.1: the client's close, or the
+	// client reading what is owed to it); past it the TCP connection is
+	// aborted. 0 means no bound: the server closes TCP as soon as its
+	// close frame is flushed and never aborts. Default 5s.
+	CloseTimeout time.Duration
+
+	// WriteBufferLimit bounds the output queued for a connection that does
+	// not read: when Transport.OutboundBuffered passes it after a write,
+	// the server stops echoing, sends close 1008 "write buffer limit
+	// exceeded", discards further input and aborts the connection if it
+	// has not drained within CloseTimeout. 0 means no limit. Default 1 MiB.
+	WriteBufferLimit int
+
+	// MaxConns bounds the open (upgraded) connections of the Server, over
+	// all event loops. Past it, upgrade requests get 503 with Retry-After;
+	// the open connections are untouched. 0 means unlimited.
+	MaxConns int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Subprotocols:     []string{"chat", "superchat"},
+		MaxMessageSize:   DefaultMaxMessageSize,
+		HandshakeTimeout: DefaultHandshakeTimeout,
+		PingInterval:     DefaultPingInterval,
+		CloseTimeout:     DefaultCloseTimeout,
+		WriteBufferLimit: DefaultWriteBufferLimit,
+	}
+}

@@ -1,0 +1,235 @@
+package protocol
+
+import (
+	"errors"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// The read side of an open connection: frames (RFC 6455 §5), messages
+// (§5.4), control frames (§5.5) and UTF-8 (§5.6, §8.1).
+
+// readFrames decodes p, which follows whatever came before: a frame may
+// have started in an earlier read and may end in a later one. It stops at
+// the first error, and as soon as the connection stops reading (a close
+// sent or received): "Nothing received after a close is processed".
+func (c *Conn) readFrames(p []byte) {
+	for len(p) > 0 && (c.state == stateOpen || c.state == stateCloseSent) {
+		ev, n, err := c.dec.Next(p)
+		p = p[n:]
+		if err != nil {
+			c.failErr(err)
+			return
+		}
+		switch ev.Kind {
+		case frame.KindHeader:
+			c.onHeader(&ev.Header, ev.End)
+		case frame.KindPayload:
+			if c.frameOp.IsControl() {
+				c.onControlData(ev.Data, ev.End)
+			} else {
+				c.onData(ev.Data, ev.End)
+			}
+		}
+	}
+}
+
+// onHeader applies the rules of one frame (RFC 6455 §5.1, §5.2, §5.5, via
+// frame.CheckClientFrame) and those between frames (§5.4): a continuation
+// needs a message in progress, a new text or binary frame needs none. It
+// also applies MaxMessageSize to the length the header declares, before
+// any of that payload is read (§7.4.1, 1009). end: the frame has no payload.
+func (c *Conn) onHeader(h *frame.Header, end bool) {
+	if err := frame.CheckClientFrame(*h, 0); err != nil {
+		c.failErr(err)
+		return
+	}
+	c.frameOp = h.Opcode
+	if h.Opcode.IsControl() {
+		if end {
+			c.onControl(nil)
+		}
+		return
+	}
+	if h.Opcode == frame.OpContinuation {
+		if c.msgOp == 0 {
+			c.failErr(frame.ErrUnexpectedContinuation)
+			return
+		}
+	} else {
+		if c.msgOp != 0 {
+			c.failErr(frame.ErrExpectedContinuation)
+			return
+		}
+		c.msgOp = h.Opcode
+		c.msgLen = 0
+	}
+	if max := c.srv.cfg.MaxMessageSize; max > 0 {
+		if c.msgLen+h.Length > uint64(max) {
+			c.failErr(frame.ErrMessageTooBig)
+			return
+		}
+		c.msgLen += h.Length
+	}
+	c.frameFin = h.Fin
+	if end {
+		c.onData(nil, true)
+	}
+}
+
+// onControlData gathers a control frame's payload (at most 125 bytes,
+// §5.5): used in place when it arrives whole, copied into a pooled buffer
+// when split across reads.
+func (c *Conn) onControlData(d []byte, end bool) {
+	if c.ctl == nil {
+		if end {
+			c.onControl(d)
+			return
+		}
+		c.ctl = ctlPool.Get().(*ctlBuf)
+		c.ctl.n = 0
+	}
+	c.ctl.n += copy(c.ctl.b[c.ctl.n:], d)
+	if end {
+		cb := c.ctl
+		c.ctl = nil
+		c.onControl(cb.b[:cb.n])
+		ctlPool.Put(cb)
+	}
+}
+
+// onControl acts on a whole control frame, which may come between the
+// fragments of a message (§5.4, §5.5). A ping gets a pong with the same
+// payload (§5.5.3: "A Pong frame sent in response to a Ping frame must have
+// identical Application data"); a pong is only traffic (§5.5.3: "A response
+// to an unsolicited Pong frame is not expected").
+func (c *Conn) onControl(payload []byte) {
+	switch c.frameOp {
+	case frame.OpPing:
+		if c.state == stateOpen {
+			b := c.buf()
+			*b = frame.AppendFrame(*b, true, frame.OpPong, payload)
+		}
+	case frame.OpClose:
+		c.onClose(payload)
+	}
+}
+
+// onClose answers the client's close frame (§5.5.1, §7.1.5): "If an
+// endpoint receives a Close frame and did not previously send a Close
+// frame, the endpoint MUST send a Close frame in response ... typically
+// echos the status code it received" (1000 for an empty body). Then "The
+// server MUST close the underlying TCP connection immediately". A 1-byte
+// body or a code not valid on the wire fails the connection with 1002, a
+// reason that is not UTF-8 with 1007.
+func (c *Conn) onClose(payload []byte) {
+	code, reason, err := frame.ParseCloseBody(payload)
+	if c.state == stateCloseSent {
+		// The close handshake we started is complete (§7.1.3).
+		c.closing()
+		if err == nil {
+			c.notify(code, string(reason))
+		}
+		return
+	}
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	reply := code
+	if reply == frame.CloseNoStatus {
+		reply = frame.CloseNormal
+	}
+	c.appendClose(reply, "")
+	c.closing()
+	c.notify(code, string(reason))
+}
+
+// onData takes a piece of a data frame's payload (possibly empty when the
+// frame is); end marks the frame's last piece. Text goes through the UTF-8
+// validator; a code point split across reads or fragments is held back
+// until it is complete.
+func (c *Conn) onData(d []byte, end bool) {
+	fin := end && c.frameFin
+	op := c.msgOp
+	if c.state != stateOpen {
+		// Our close is sent: data is discarded (§5.5.1, §7.1.2); only the
+		// message boundaries are followed.
+		if fin {
+			c.msgOp = 0
+		}
+		return
+	}
+	if op != frame.OpText {
+		c.deliver(op, d, fin)
+		return
+	}
+	complete, ok := c.utf8.Validate(d)
+	if !ok || (fin && !c.utf8.AtBoundary()) {
+		// §8.1: "When an endpoint is to interpret a byte stream as UTF-8
+		// but finds that the byte stream is not, in fact, a valid UTF-8
+		// stream, that endpoint MUST _Fail the WebSocket Connection_";
+		// this includes a message that ends inside a code point.
+		c.failErr(frame.ErrInvalidUTF8)
+		return
+	}
+	if c.nheld > 0 {
+		need := seqLen(c.held[0]) - int(c.nheld)
+		if complete == 0 {
+			// d continues the held code point without completing it.
+			c.nheld += uint8(copy(c.held[c.nheld:], d))
+			return
+		}
+		n := int(c.nheld) + copy(c.held[c.nheld:], d[:need])
+		c.nheld = 0
+		d, complete = d[need:], complete-need
+		last := fin && len(d) == 0
+		c.deliver(op, c.held[:n], last)
+		if last || c.state != stateOpen {
+			return
+		}
+	}
+	c.deliver(op, d[:complete], fin)
+	if rest := d[complete:]; len(rest) > 0 {
+		c.nheld = uint8(copy(c.held[:], rest))
+	}
+}
+
+// deliver hands a validated piece of message data to the handler. An empty
+// piece is delivered only when it ends the message.
+func (c *Conn) deliver(op frame.Opcode, d []byte, fin bool) {
+	if len(d) == 0 && !fin {
+		return
+	}
+	first := !c.delivered
+	c.delivered = !fin
+	if fin {
+		c.msgOp = 0
+		c.utf8.Reset()
+	}
+	if c.state == stateOpen {
+		c.h.OnData(c, op, d, first, fin)
+	}
+}
+
+// seqLen is the length of the UTF-8 sequence that lead byte b starts.
+func seqLen(b byte) int {
+	switch {
+	case b >= 0xF0:
+		return 4
+	case b >= 0xE0:
+		return 3
+	}
+	return 2
+}
+
+// failErr fails the connection for a protocol error carrying its close code
+// (a *frame.CloseError; others close with 1011).
+func (c *Conn) failErr(err error) {
+	reason := "internal error"
+	var ce *frame.CloseError
+	if errors.As(err, &ce) {
+		reason = ce.Reason
+	}
+	c.fail(frame.CodeOf(err), reason)
+}

@@ -1,0 +1,139 @@
+package protocol
+
+import "github.com/wsreactor/wsreactor/frame"
+
+// The write side: server frames are unmasked (RFC 6455 §5.1). Output is
+// gathered in a pooled scratch buffer (c.out) and written with one
+// Transport.Write per DataReceived, or at once outside DataReceived.
+
+const (
+	// flushAt: output gathered during one DataReceived is written early
+	// past this size, so a scratch buffer stays small.
+	flushAt = 128 << 10
+	// directAt: a payload this large is written by itself, not copied into
+	// the scratch buffer.
+	directAt = 256 << 10
+)
+
+// WriteMessage sends data as one unfragmented message (RFC 6455 §5.4) of
+// type op (OpText, whose data must be UTF-8, or OpBinary). data is copied
+// or written before WriteMessage returns. It returns ErrClosed once the
+// connection is closing, ErrFragmentOrder while a fragmented message is
+// being sent. Event-loop goroutine only.
+func (c *Conn) WriteMessage(op frame.Opcode, data []byte) error {
+	return c.WriteFragment(op, data, true, true)
+}
+
+// WriteFragment sends one fragment of a message (RFC 6455 §5.4): first
+// marks the message's first fragment, which carries op (OpText or
+// OpBinary); the others go as continuations, whatever op; fin marks the
+// last. The fragments of a message must be written in order, with no other
+// message in between (ErrFragmentOrder). data is copied or written before
+// WriteFragment returns. Inside DataReceived the frame joins the read's
+// batched output. Event-loop goroutine only.
+func (c *Conn) WriteFragment(op frame.Opcode, data []byte, first, fin bool) error {
+	switch {
+	case c.state != stateOpen:
+		return ErrClosed
+	case first == c.sending:
+		return ErrFragmentOrder
+	case first && op != frame.OpText && op != frame.OpBinary:
+		return ErrNotDataOpcode
+	}
+	if !first {
+		op = frame.OpContinuation
+	}
+	c.sending = !fin
+	c.appendFrame(fin, op, data)
+	c.end()
+	return nil
+}
+
+// Close starts the closing handshake (RFC 6455 §7.1.2) with code and reason
+// (at most 123 bytes; longer is cut): it sends the close frame after what is
+// already written, then waits up to CloseTimeout for the client's close and
+// closes TCP. code must be valid on the wire (§7.4) or CloseNoStatus for an
+// empty body. It does nothing once a close was sent or received.
+// Event-loop goroutine only.
+func (c *Conn) Close(code frame.CloseCode, reason string) {
+	c.startClose(code, reason)
+	c.end()
+}
+
+// appendFrame adds a data frame to the output.
+func (c *Conn) appendFrame(fin bool, op frame.Opcode, data []byte) {
+	b := c.buf()
+	if len(data) >= directAt {
+		*b = frame.AppendHeader(*b, fin, op, len(data))
+		c.writeOut()
+		c.t.Write(data)
+		c.checkLimit()
+		return
+	}
+	*b = frame.AppendFrame(*b, fin, op, data)
+	if len(*b) >= flushAt {
+		c.writeOut()
+	}
+}
+
+// appendClose adds a close frame (§5.5.1) to the output.
+func (c *Conn) appendClose(code frame.CloseCode, reason string) {
+	b := c.buf()
+	*b = frame.AppendClose(*b, code, reason)
+}
+
+// buf returns the output buffer, borrowing one if needed.
+func (c *Conn) buf() *[]byte {
+	if c.out == nil {
+		c.out = getBuf()
+	}
+	return c.out
+}
+
+// end finishes an operation that may have produced output: outside
+// DataReceived the output is written now (inside, DataReceived does it
+// once when it returns).
+func (c *Conn) end() {
+	if !c.inRead {
+		c.flush()
+	}
+}
+
+// writeOut writes the output gathered so far, keeping the buffer, and
+// applies the write-buffer limit.
+func (c *Conn) writeOut() {
+	if c.out == nil || len(*c.out) == 0 || c.state == stateLost {
+		return
+	}
+	c.t.Write(*c.out)
+	*c.out = (*c.out)[:0]
+	c.checkLimit()
+}
+
+// flush writes the gathered output, gives the buffer back and, when the
+// connection is closing, asks the transport to close once the output is
+// flushed.
+func (c *Conn) flush() {
+	for c.out != nil && len(*c.out) > 0 && c.state != stateLost {
+		c.writeOut() // may add a close frame (checkLimit): loop to write it
+	}
+	if c.out != nil {
+		putBuf(c.out)
+		c.out = nil
+	}
+	if c.lose {
+		c.lose = false
+		if c.state != stateLost {
+			c.t.LoseConnection()
+		}
+	}
+}
+
+// checkLimit applies WriteBufferLimit after a write: a client that does not
+// read what it is sent is closed with 1008 (RFC 6455 §7.4.1, "policy
+// violation") rather than let its output grow without bound.
+func (c *Conn) checkLimit() {
+	if lim := c.srv.cfg.WriteBufferLimit; lim > 0 && c.state == stateOpen && c.t.OutboundBuffered() > lim {
+		c.fail(frame.ClosePolicyViolation, "write buffer limit exceeded")
+	}
+}

@@ -1,0 +1,60 @@
+package protocol
+
+import "sync/atomic"
+
+// Server holds what the connections of one listening server share: the
+// configuration, the application and the count of open connections. Its
+// methods are safe for concurrent use from any goroutine.
+type Server struct {
+	cfg      Config
+	app      func() Handler
+	open     atomic.Int64 // upgraded connections not yet lost
+	shutting atomic.Bool
+}
+
+// NewServer returns a Server with cfg (taken as given; see DefaultConfig)
+// and app, which builds the application handler of each connection when its
+// opening handshake succeeds (Echo when app is nil). cfg must not change
+// afterwards.
+func NewServer(cfg Config, app func() Handler) *Server {
+	if app == nil {
+		app = Echo
+	}
+	if cfg.MaxMessageSize < 0 {
+		cfg.MaxMessageSize = 0
+	}
+	return &Server{cfg: cfg, app: app}
+}
+
+// Config returns the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// NewConn returns the state machine of a new connection, ready for
+// ConnectionMade. It is small (see Conn) and allocates nothing else until
+// data arrives.
+func (s *Server) NewConn() *Conn { return &Conn{srv: s} }
+
+// Open returns the number of open (upgraded, not yet lost) connections.
+func (s *Server) Open() int64 { return s.open.Load() }
+
+// Shutdown marks the server as shutting down: from now on upgrade requests
+// get 503 with Retry-After. Open connections are untouched; call
+// Conn.GoingAway on each (on its own event loop) to close them.
+func (s *Server) Shutdown() { s.shutting.Store(true) }
+
+// ShuttingDown reports whether Shutdown has been called.
+func (s *Server) ShuttingDown() bool { return s.shutting.Load() }
+
+// acquire counts a new open connection, or reports false when MaxConns are
+// already open.
+func (s *Server) acquire() bool {
+	n := s.open.Add(1)
+	if max := s.cfg.MaxConns; max > 0 && n > int64(max) {
+		s.open.Add(-1)
+		return false
+	}
+	return true
+}
+
+// release uncounts an open connection counted by acquire.
+func (s *Server) release() { s.open.Add(-1) }

@@ -1,0 +1,107 @@
+package protocol
+
+import (
+	"errors"
+	"sync"
+)
+
+// The opening handshake as the connection state machine runs it: feed the
+// HandshakeParser until the head is complete, admit the request (origin,
+// connection cap, shutdown), answer 101 and open. The parser itself is in
+// handshake*.go.
+
+var hpPool = sync.Pool{New: func() any { return new(HandshakeParser) }}
+
+// errUnavailable answers an upgrade past MaxConns or during shutdown.
+var errUnavailable = ErrServiceUnavailable(1)
+
+// readHandshake feeds data to the handshake parser. It returns the bytes
+// that followed the request head in data once the connection is open (they
+// are frames, RFC 6455 §4.2.2 / §5), nil otherwise.
+func (c *Conn) readHandshake(data []byte) []byte {
+	if c.hp == nil {
+		c.hp = hpPool.Get().(*HandshakeParser)
+	}
+	n, done, req, err := c.hp.Feed(data)
+	if err != nil {
+		var he *HandshakeError
+		if !errors.As(err, &he) {
+			he = &HandshakeError{Status: 400, Msg: err.Error()}
+		}
+		c.reject(he)
+		return nil
+	}
+	if !done {
+		return nil
+	}
+	if he := c.admit(req); he != nil {
+		c.reject(he)
+		return nil
+	}
+	cfg := &c.srv.cfg
+	sub := SelectSubprotocol(req.Protocols, cfg.Subprotocols)
+	c.sub = subIndex(cfg.Subprotocols, sub)
+	b := c.buf()
+	*b = AppendResponse(*b, req.Key, sub)
+	c.putParser()
+
+	c.state = stateOpen
+	c.sawTraffic = false
+	if d := cfg.PingInterval; d > 0 {
+		c.arm(timerPing, d)
+	} else {
+		c.stopTimer()
+	}
+	c.h = c.srv.app()
+	c.h.OnOpen(c)
+	return data[n:]
+}
+
+// admit decides whether a well-formed upgrade request may open: 403 for an
+// Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), 503 with
+// Retry-After past MaxConns or during shutdown. A nil result means the
+// connection is open and counted.
+func (c *Conn) admit(req *Request) *HandshakeError {
+	if !OriginAllowed(req.Origin, c.srv.cfg.Origins) {
+		return ErrOriginForbidden(req.Origin)
+	}
+	if c.goingAway || c.srv.ShuttingDown() || !c.srv.acquire() {
+		return errUnavailable
+	}
+	c.counted = true
+	return nil
+}
+
+// reject answers the handshake with an HTTP error and closes the
+// connection after it (RFC 6455 §4.2.1: "the server MUST stop processing
+// the client's handshake and return an HTTP response with an appropriate
+// error code").
+func (c *Conn) reject(he *HandshakeError) {
+	b := c.buf()
+	*b = AppendHTTPError(*b, he)
+	c.putParser()
+	c.closing()
+}
+
+// putParser gives the handshake parser back, emptied.
+func (c *Conn) putParser() {
+	if c.hp != nil {
+		c.hp.Reset()
+		hpPool.Put(c.hp)
+		c.hp = nil
+	}
+}
+
+// subIndex returns 1 + the index of sub in supported, 0 if sub is "" or
+// not there.
+func subIndex(supported []string, sub string) uint8 {
+	if sub == "" {
+		return 0
+	}
+	for i, s := range supported {
+		if s == sub && i < 255 {
+			return uint8(i + 1)
+		}
+	}
+	return 0
+}
