@@ -1,0 +1,67 @@
+package reactor_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/wsreactor/wsreactor/reactor"
+)
+
+// Echo sends back whatever it receives, in whatever pieces it arrives.
+type Echo struct{ reactor.BaseProtocol }
+
+func (e *Echo) DataReceived(data []byte) { e.Transport.Write(data) }
+
+func Example() {
+	r := reactor.New(reactor.WithLoops(1))
+	r.ListenTCP("127.0.0.1:0", reactor.FactoryFunc(func(net.Addr) reactor.Protocol { return new(Echo) }))
+	go r.Run()
+	<-r.Started()
+	defer r.Stop(context.Background())
+
+	c, _ := net.Dial("tcp", r.Addr().String())
+	defer c.Close()
+	fmt.Fprintf(c, "hello, reactor\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	fmt.Print(line)
+	// Output: hello, reactor
+}
+
+// Greeter writes on connect, then hangs up: LoseConnection closes only
+// after the greeting has gone out.
+type Greeter struct{ reactor.BaseProtocol }
+
+func (g *Greeter) ConnectionMade(t reactor.Transport) {
+	t.Write([]byte("hello and goodbye\n"))
+	t.LoseConnection()
+}
+
+func ExampleTransport_LoseConnection() {
+	r := reactor.New(reactor.WithLoops(1))
+	r.ListenTCP("127.0.0.1:0", reactor.FactoryFunc(func(net.Addr) reactor.Protocol { return new(Greeter) }))
+	go r.Run()
+	<-r.Started()
+	defer r.Stop(context.Background())
+
+	c, _ := net.Dial("tcp", r.Addr().String())
+	defer c.Close()
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	fmt.Print(line)
+	// Output: hello and goodbye
+}
+
+func ExampleFakeClock() {
+	var clock reactor.FakeClock
+	timeout := clock.CallLater(10*time.Second, func() { fmt.Println("timed out") })
+	clock.Advance(9 * time.Second)
+	timeout.Reset(10 * time.Second) // traffic: push the deadline back
+	clock.Advance(9 * time.Second)
+	fmt.Println("still waiting:", timeout.Active())
+	clock.Advance(time.Second)
+	// Output:
+	// still waiting: true
+	// timed out
+}

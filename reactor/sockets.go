@@ -1,0 +1,73 @@
+package reactor
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/socket"
+	"golang.org/x/sys/unix"
+)
+
+// listenerAddr reads the listening address from the engine (through a
+// duplicate of the listener's descriptor), so port 0 reports the real port.
+func listenerAddr(eng gnet.Engine) net.Addr {
+	fd, err := eng.Dup()
+	if err != nil {
+		return nil
+	}
+	defer closeFD(fd)
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil
+	}
+	return socket.SockaddrToTCPOrUnixAddr(sa)
+}
+
+func closeFD(fd int) { _ = unix.Close(fd) }
+
+// reservePort resolves port 0 once for SO_REUSEPORT listening, where each
+// event loop opens its own listener on the address (with port 0 each would
+// get another port). It binds, without listening, a SO_REUSEPORT socket to a
+// free port and returns the address with that port and the socket, to keep
+// until the engine stops. Other addresses come back unchanged with fd -1.
+func reservePort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != "0" {
+		return addr, -1, nil
+	}
+	sa, family, _, ipv6only, err := socket.GetTCPSockAddr("tcp", addr)
+	if err != nil {
+		return "", -1, fmt.Errorf("reactor: resolve %q: %w", addr, err)
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", -1, fmt.Errorf("reactor: reserve a port for %q: %w", addr, err)
+	}
+	if ipv6only {
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	if err == nil {
+		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	}
+	if err == nil {
+		err = unix.Bind(fd, sa)
+	}
+	var bound unix.Sockaddr
+	if err == nil {
+		bound, err = unix.Getsockname(fd)
+	}
+	if err != nil {
+		closeFD(fd)
+		return "", -1, fmt.Errorf("reactor: reserve a port for %q: %w", addr, err)
+	}
+	var p int
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		p = b.Port
+	case *unix.SockaddrInet6:
+		p = b.Port
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p)), fd, nil
+}
