@@ -32,7 +32,7 @@ func ruleCases() []ruleCase {
 	bn := func(s string) message { return message{B, s} }
 	maxMsg := func(n int64) func(*Config) { return func(c *Config) { c.MaxMessageSize = n } }
 	big := strings.Repeat("0123456789abcdef", 20) // 320 bytes: 16-bit length
-	reason123 := strings.Repeat("é", 61) + "x"     // 123 bytes
+	reason123 := strings.Repeat("é", 61) + "x"    // 123 bytes
 
 	cases := []ruleCase{
 		// Echo (issue 2 "Echo").

@@ -1,0 +1,72 @@
+package protocol
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkEchoDataReceived: one read holding one masked binary frame,
+// through the whole echo path (decode, unmask, echo frame, one Write).
+func BenchmarkEchoDataReceived(b *testing.B) {
+	for _, size := range []int{64, 4 << 10, 64 << 10} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			h := openDiscard(b, timerConfig())
+			in := bin(make([]byte, size))
+			buf := make([]byte, len(in))
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				copy(buf, in)
+				h.c.DataReceived(buf)
+			}
+			b.StopTimer()
+			if h.tr.lost || h.tr.nbytes < int64(b.N*size) {
+				b.Fatal("echo failed")
+			}
+		})
+	}
+}
+
+// BenchmarkEchoDataReceivedBatch: 16 messages of 64 bytes in one read, as a
+// client with 16 in flight sends them.
+func BenchmarkEchoDataReceivedBatch(b *testing.B) {
+	h := openDiscard(b, timerConfig())
+	var in []byte
+	for i := 0; i < 16; i++ {
+		in = append(in, text(string(make([]byte, 64)))...)
+	}
+	buf := make([]byte, len(in))
+	b.ReportAllocs()
+	b.SetBytes(16 * 64)
+	for i := 0; i < b.N; i++ {
+		copy(buf, in)
+		h.c.DataReceived(buf)
+	}
+}
+
+// BenchmarkConnHandshake: a connection's whole opening: ConnectionMade, the
+// seed request in one read (parse, 101 response, timers), ConnectionLost.
+func BenchmarkConnHandshake(b *testing.B) {
+	h := newHarness(b, timerConfig(), nil)
+	h.tr.discard = true
+	req := []byte(seedRequest)
+	buf := make([]byte, len(req))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(req)))
+	for i := 0; i < b.N; i++ {
+		c := h.srv.NewConn()
+		c.ConnectionMade(h.tr)
+		copy(buf, req)
+		c.DataReceived(buf)
+		c.ConnectionLost(nil)
+		h.clk.calls = h.clk.calls[:0]
+	}
+}
+
+func sizeName(n int) string {
+	if n >= 1<<10 {
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
