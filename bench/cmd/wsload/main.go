@@ -1,0 +1,111 @@
+// Command wsload is the WebSocket load generator of wsreactor's benchmarks.
+//
+//	wsload -addr 127.0.0.1:9001 -path / -mode echo|idle|connect [-raw] -conns N -size BYTES
+//	       -inflight K -rate MSGS_PER_SEC_PER_CONN (0 = closed loop) -warmup 1s -duration 5s
+//	       -sources 8 -server-pid PID -loops 1 [-text] [-json] [-allow-errors]
+//
+// It drives N connections from a few epoll event loops (no goroutine per
+// connection), checks every echoed byte against precomputed frames, and
+// reports messages/s, MB/s, latency percentiles (HdrHistogram), errors,
+// mismatches, and the CPU and RSS of the server (-server-pid) and of itself.
+// With -json it prints one JSON line on stdout and the human report on
+// stderr. The exit status is 1 when a connection failed or a byte differed
+// (unless -allow-errors), 2 when the run could not be made.
+//
+// A process may hold 20,000 open files here: beyond about 19,900
+// connections, run several wsload processes (idle mode), each with its share
+// of -conns, and add their rss_per_conn_bytes denominators yourself.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+
+	"github.com/wsreactor/wsreactor/bench/internal/load"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var cfg load.Config
+	fl := flag.NewFlagSet("wsload", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:9001", "server `host:port`")
+	fl.StringVar(&cfg.Path, "path", "/", "request target of the upgrade request")
+	fl.StringVar(&cfg.Origin, "origin", "", "Origin header to send (none if empty)")
+	fl.StringVar(&cfg.Mode, "mode", "echo", "echo, idle or connect")
+	fl.BoolVar(&cfg.Raw, "raw", false, "plain TCP echo: no handshake; the server returns the masked frames verbatim")
+	fl.IntVar(&cfg.Conns, "conns", 100, "connections (connect mode: concurrent workers)")
+	fl.IntVar(&cfg.Size, "size", 0, "payload `bytes` per message (default 64 for echo, 16 for idle and connect)")
+	fl.IntVar(&cfg.Inflight, "inflight", 1, "messages in flight per connection, written together in one write (rate mode: distinct payloads cycled)")
+	fl.Float64Var(&cfg.Rate, "rate", 0, "messages per second per connection, spread evenly; 0 = closed loop")
+	fl.BoolVar(&cfg.Text, "text", false, "text frames (printable ASCII) instead of binary")
+	fl.DurationVar(&cfg.Warmup, "warmup", 0, "traffic before the measured window")
+	fl.DurationVar(&cfg.Duration, "duration", 0, "measured window; idle mode: how long connections are held (default 5s)")
+	fl.DurationVar(&cfg.Settle, "settle", 0, "idle mode: wait before reading the server's RSS (default 1s)")
+	fl.DurationVar(&cfg.Timeout, "timeout", 0, "bound on one connect+handshake, echo drain or close handshake (default 10s)")
+	fl.IntVar(&cfg.Sources, "sources", 0, "spread source addresses over 127.0.0.1..127.0.0.N (0 = auto: 8 when conns > 10000, else 1)")
+	fl.IntVar(&cfg.ServerPID, "server-pid", 0, "server process to read CPU and RSS from /proc/PID (0 = none)")
+	fl.IntVar(&cfg.Loops, "loops", 1, "client event loops")
+	fl.IntVar(&cfg.MaxPending, "max-pending", 0, "connects and handshakes in progress at once (default 256)")
+	fl.IntVar(&cfg.Retries, "retries", 0, "retries of a refused, reset or timed-out connect or handshake (default 6; negative: none)")
+	asJSON := fl.Bool("json", false, "print one JSON line on stdout (human report on stderr)")
+	allowErrors := fl.Bool("allow-errors", false, "exit 0 even if connections failed or bytes mismatched")
+	verbose := fl.Bool("v", false, "progress on stderr")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of wsload itself to `file`")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "wsload: unexpected argument %q\n", fl.Arg(0))
+		return 2
+	}
+	if *verbose {
+		cfg.Log = stderr
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsload: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "wsload: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := load.Run(cfg)
+	if err != nil && !errors.Is(err, load.ErrFailed) {
+		fmt.Fprintf(stderr, "wsload: %v\n", err)
+		if res.Mode == "" {
+			return 2
+		}
+	}
+	if *asJSON {
+		res.WriteText(stderr)
+		b, jerr := json.Marshal(&res)
+		if jerr != nil {
+			fmt.Fprintf(stderr, "wsload: %v\n", jerr)
+			return 2
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		res.WriteText(stdout)
+	}
+	switch {
+	case err != nil && !errors.Is(err, load.ErrFailed):
+		return 2
+	case res.Failed() && !*allowErrors:
+		return 1
+	}
+	return 0
+}

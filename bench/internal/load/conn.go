@@ -1,0 +1,441 @@
+package load
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Connection states.
+const (
+	stConnecting uint8 = iota + 1 // non-blocking connect in progress
+	stHandshake                   // upgrade request sent, waiting for 101
+	stOpen                        // exchanging messages
+	stClosing                     // close frame sent, waiting for the server's close frame and FIN
+	stDone                        // slot free
+)
+
+// linger is how long we wait, after the server's close frame, for the server
+// to close TCP first (RFC 6455 §7.1.1) before we close it ourselves.
+const linger = time.Second
+
+var (
+	errTimeout        = errors.New("load: timed out")
+	errHandshakeEOF   = errors.New("load: connection closed during the handshake")
+	errOpenFileLimit  = errors.New("load: out of file descriptors: a process may have 20,000 open files here; run several wsload processes")
+	retryableErrnos   = []unix.Errno{unix.ECONNREFUSED, unix.EAGAIN, unix.ECONNRESET, unix.ETIMEDOUT, unix.EADDRNOTAVAIL, unix.EPIPE}
+	errNotKeepingUp   = errors.New("load: more than 65536 messages outstanding on one connection: the server does not keep up with the rate")
+	errUnexpectedData = errors.New("load: bytes echoed beyond those sent")
+)
+
+// conn is one client connection: a non-blocking socket and the state of its
+// writer (which frames of its batch are written) and of its incremental
+// reader (where in the expected echo it is). It holds no buffer of its own in
+// steady state: requests come from its shared, immutable batch and reads from
+// the loop's buffer. Loop goroutine only.
+type conn struct {
+	l      *loop
+	fd     int
+	id     int32
+	gen    uint32
+	state  uint8
+	target target
+	b      *batch
+
+	// Writer. Messages [wseq, iseq) are owed; woff bytes of frame wseq are written.
+	ctl  []byte // control bytes to write first: upgrade request, pong, close frame
+	iseq uint64 // messages asked for (sent or intended)
+	wseq uint64 // frames completely written
+	woff int
+
+	// Reader. Messages [rseq, iseq) are outstanding.
+	rseq   uint64
+	roff   int    // raw mode: bytes of the current frame received
+	rem    uint64 // WebSocket: payload bytes left in the current frame
+	msgOff int    // payload bytes of the current message received
+	hdr    [10]byte
+	hn     uint8
+	fop    uint8
+	ffin   bool
+	inMsg  bool
+	inFr   bool
+	msgBad bool
+	unsol  bool   // current message was not asked for
+	cbuf   []byte // control frame payload
+	hs     []byte // response head split over reads
+	key    string
+
+	// Timing.
+	sendAt  int64   // closed loop: when the current batch was written; connect mode: when the cycle began
+	times   []int64 // fixed rate: intended send time of message s at s&(len-1)
+	phase   int64   // fixed rate: intended time of message 0
+	dtok    uint32  // deadline token; bumping it cancels the pending deadline
+	wantOut bool    // EPOLLOUT registered
+
+	opened   bool
+	checking bool // idle mode: an echo check is outstanding
+	gotClose bool
+	echoed   bool // connect mode: the echo came back
+}
+
+// dial opens a non-blocking socket to the server for t.
+func (l *loop) dial(t target) {
+	r := l.r
+	l.now = l.clock()
+	c := l.newConn(t)
+	c.state = stConnecting
+	c.sendAt = l.now
+	l.pending++
+	fd, err := unix.Socket(r.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.EMFILE || err == unix.ENFILE {
+			err = fmt.Errorf("%w (%v)", errOpenFileLimit, err)
+		}
+		c.fail(kindConnect, fmt.Errorf("load: socket: %w", err))
+		return
+	}
+	c.fd = fd
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if src, ok := l.source(t); ok {
+		// Let connect choose the port for the whole 4-tuple, so one source
+		// address is not limited to one socket per local port.
+		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: src}); err != nil {
+			c.fail(kindConnect, fmt.Errorf("load: bind %d.%d.%d.%d: %w", src[0], src[1], src[2], src[3], err))
+			return
+		}
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: c.id, Pad: int32(c.gen)}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		c.fail(kindConnect, fmt.Errorf("load: epoll_ctl: %w", err))
+		return
+	}
+	c.wantOut = true
+	if err := unix.Connect(fd, r.sa); err != nil && err != unix.EINPROGRESS {
+		c.fail(kindConnect, fmt.Errorf("load: connect %s: %w", r.cfg.Addr, err))
+		return
+	}
+	c.setDeadline(r.cfg.Timeout)
+}
+
+// onConnected completes a non-blocking connect and sends the upgrade request
+// (RFC 6455 §4.1). It reports whether the connection is still alive.
+func (c *conn) onConnected() bool {
+	l := c.l
+	errno, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && errno != 0 {
+		err = unix.Errno(errno)
+	}
+	if err != nil {
+		c.fail(kindConnect, fmt.Errorf("load: connect %s: %w", l.r.cfg.Addr, err))
+		return false
+	}
+	if l.r.cfg.Raw {
+		c.open()
+		return c.state == stOpen
+	}
+	var k [16]byte
+	for i := 0; i < 16; i += 8 {
+		v := l.rng.Uint64()
+		for j := 0; j < 8; j++ {
+			k[i+j] = byte(v >> (8 * j))
+		}
+	}
+	c.key = base64.StdEncoding.EncodeToString(k[:])
+	cfg := &l.r.cfg
+	c.ctl = appendUpgradeRequest(nil, cfg.Path, cfg.Host, cfg.Origin, c.key)
+	c.state = stHandshake
+	return c.flush()
+}
+
+// open marks the handshake done and starts what the mode asks of a new connection.
+func (c *conn) open() {
+	l := c.l
+	c.state = stOpen
+	c.opened = true
+	c.dtok++
+	c.hs = nil
+	l.pending--
+	if l.r.cfg.Mode == ModeConnect {
+		c.sendMessages(1)
+	} else {
+		l.r.opened.Add(1)
+		l.r.settled.Add(1)
+	}
+	l.pump()
+}
+
+// setDeadline arms the connection's single deadline, replacing any earlier one.
+func (c *conn) setDeadline(d time.Duration) {
+	c.dtok++
+	c.l.addTimer(timer{at: c.l.now + int64(d), id: c.id, gen: c.gen, tok: c.dtok, kind: timerDeadline})
+}
+
+func (c *conn) onDeadline() {
+	switch c.state {
+	case stConnecting, stHandshake:
+		c.fail(kindTimeout, fmt.Errorf("%w: connect and handshake took over %v", errTimeout, c.l.r.cfg.Timeout))
+	case stOpen:
+		c.fail(kindTimeout, fmt.Errorf("%w: %d echoes outstanding after %v", errTimeout, c.iseq-c.rseq, c.l.r.cfg.Timeout))
+	case stClosing:
+		c.fail(kindTimeout, fmt.Errorf("%w: no close frame from the server within %v", errTimeout, c.l.r.cfg.Timeout))
+	}
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, errTimeout) || errors.Is(err, errHandshakeEOF) {
+		return true
+	}
+	for _, e := range retryableErrnos {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// fail ends the connection after an error. A connect or handshake that failed
+// for a transient reason (refused, reset, timed out) is retried after a
+// backoff, at most Retries times; anything else counts as an error of kind.
+func (c *conn) fail(kind int, err error) {
+	l := c.l
+	if c.state <= stHandshake && retryable(err) && int(c.target.attempt) < l.r.cfg.Retries &&
+		!(l.r.cfg.Mode == ModeConnect && l.stopping) {
+		l.st.retries++
+		next := c.target
+		next.attempt++
+		backoff := min(10*time.Millisecond<<next.attempt, time.Second)
+		backoff += time.Duration(l.rng.Int64N(int64(backoff) / 2))
+		c.release()
+		l.addTimer(timer{at: l.now + int64(backoff), id: next.index, tok: next.attempt, kind: timerRetry})
+		l.pump()
+		return
+	}
+	l.st.errs[kind]++
+	l.r.note(err.Error())
+	c.finish(false)
+}
+
+// release closes the socket and frees the slot. c is not to be used after.
+func (c *conn) release() {
+	l := c.l
+	if c.fd >= 0 {
+		unix.Close(c.fd)
+		c.fd = -1
+	}
+	if c.state <= stHandshake {
+		l.pending--
+	}
+	if c.checking {
+		c.checking = false
+		l.r.checked.Add(1)
+	}
+	l.freeConn(c)
+}
+
+// finish ends the connection for good (ok: cleanly) and does the mode's bookkeeping.
+func (c *conn) finish(ok bool) {
+	l := c.l
+	r := l.r
+	t, opened, echoed := c.target, c.opened, c.echoed
+	c.release()
+	switch {
+	case r.cfg.Mode == ModeConnect:
+		if ok && echoed && r.measuring.Load() {
+			l.st.cycles++
+		}
+		if l.stopping {
+			r.workers.Add(-1)
+		} else {
+			l.todo = append(l.todo, target{index: t.index})
+		}
+	case opened:
+		r.finished.Add(1)
+	default:
+		r.settled.Add(1)
+	}
+	l.pump()
+}
+
+// hasOutput reports whether bytes are waiting to be written.
+func (c *conn) hasOutput() bool { return len(c.ctl) > 0 || c.wseq < c.iseq }
+
+// sendMessages asks for n more messages and writes what the socket takes.
+// In closed-loop mode n is K and the K frames go out in one write.
+func (c *conn) sendMessages(n int) bool {
+	if c.l.r.cfg.Mode != ModeConnect {
+		c.sendAt = c.l.now
+	}
+	c.iseq += uint64(n)
+	return c.flush()
+}
+
+// flush writes pending output: the rest of a partly written frame, then
+// control bytes (control frames go between data frames only, RFC 6455 §5.4),
+// then owed frames straight from the batch, contiguous ones in one write.
+// It reports whether the connection is still alive.
+func (c *conn) flush() bool {
+	fs := c.l.r.fs
+	f := fs.frameLen
+	for {
+		var p []byte
+		ctl := false
+		switch {
+		case c.woff > 0:
+			j := int(c.wseq % uint64(fs.k))
+			p = c.b.req[j*f+c.woff : (j+1)*f]
+		case len(c.ctl) > 0:
+			p, ctl = c.ctl, true
+		case c.wseq < c.iseq:
+			j := int(c.wseq % uint64(fs.k))
+			end := j + int(min(c.iseq-c.wseq, uint64(fs.k-j)))
+			p = c.b.req[j*f : end*f]
+		default:
+			return c.watchOutput(false)
+		}
+		n, err := unix.Write(c.fd, p)
+		if n > 0 {
+			if ctl {
+				c.ctl = c.ctl[n:]
+				if len(c.ctl) == 0 {
+					c.ctl = nil
+				}
+			} else {
+				t := c.woff + n
+				c.wseq += uint64(t / f)
+				c.woff = t % f
+			}
+		}
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			if err == unix.EAGAIN {
+				return c.watchOutput(true)
+			}
+			c.fail(kindClosed, fmt.Errorf("load: write: %w", err))
+			return false
+		}
+		if n < len(p) {
+			return c.watchOutput(true)
+		}
+	}
+}
+
+// watchOutput registers for EPOLLOUT while output is blocked, and only then
+// (reads are level-triggered; one read per readiness event is enough).
+func (c *conn) watchOutput(on bool) bool {
+	if on == c.wantOut {
+		return true
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: c.id, Pad: int32(c.gen)}
+	if on {
+		ev.Events |= unix.EPOLLOUT
+	}
+	if err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		c.fail(kindClosed, fmt.Errorf("load: epoll_ctl: %w", err))
+		return false
+	}
+	c.wantOut = on
+	return true
+}
+
+// onReadable reads once into the loop's buffer and consumes every byte.
+func (c *conn) onReadable() {
+	l := c.l
+	for {
+		n, err := unix.Read(c.fd, l.buf)
+		switch {
+		case n > 0:
+			l.now = l.clock()
+			l.meas = l.r.measuring.Load()
+			c.consume(l.buf[:n])
+			return
+		case err == nil:
+			c.onEOF()
+			return
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR:
+			continue
+		}
+		if c.state == stHandshake {
+			c.fail(kindHandshake, fmt.Errorf("load: read during the handshake: %w", err))
+		} else {
+			c.fail(kindClosed, fmt.Errorf("load: read: %w", err))
+		}
+		return
+	}
+}
+
+func (c *conn) onEOF() {
+	switch c.state {
+	case stClosing:
+		if c.gotClose {
+			c.finish(true)
+		} else {
+			c.fail(kindClosed, errors.New("load: server closed TCP without answering our close frame"))
+		}
+	case stHandshake:
+		c.fail(kindHandshake, errHandshakeEOF)
+	default:
+		c.fail(kindClosed, fmt.Errorf("load: server closed the connection with %d echoes outstanding", c.iseq-c.rseq))
+	}
+}
+
+// consume takes every byte of p (lent for the call only): the response head
+// while handshaking, then echoed frames.
+func (c *conn) consume(p []byte) {
+	if c.state == stHandshake {
+		var ok bool
+		if p, ok = c.consumeHead(p); !ok {
+			return
+		}
+	}
+	if c.l.r.cfg.Raw {
+		c.consumeRaw(p)
+	} else {
+		c.consumeFrames(p)
+	}
+}
+
+// consumeHead finds the end of the 101 response head, checks it and returns
+// the bytes after it. Without copying when the head arrives in one read.
+func (c *conn) consumeHead(p []byte) ([]byte, bool) {
+	var head, rest []byte
+	if len(c.hs) == 0 {
+		if i := indexHeadEnd(p, 0); i >= 0 {
+			head, rest = p[:i], p[i+4:]
+		}
+	}
+	if head == nil {
+		from := max(0, len(c.hs)-3)
+		c.hs = append(c.hs, p...)
+		i := indexHeadEnd(c.hs, from)
+		if i < 0 {
+			if len(c.hs) > maxResponseHead {
+				c.fail(kindHandshake, fmt.Errorf("load: handshake: response head over %d bytes: %q...", maxResponseHead, c.hs[:64]))
+			}
+			return nil, false
+		}
+		head, rest = c.hs[:i], c.hs[i+4:]
+	}
+	if err := checkUpgradeResponse(head, c.key); err != nil {
+		c.fail(kindHandshake, err)
+		return nil, false
+	}
+	c.open()
+	return rest, c.state == stOpen
+}
+
+func indexHeadEnd(b []byte, from int) int {
+	for i := from; i+3 < len(b); i++ {
+		if b[i] == '\r' && b[i+1] == '\n' && b[i+2] == '\r' && b[i+3] == '\n' {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,104 @@
+package load
+
+// The loop side of each mode: what a connection does when nothing is
+// outstanding, and the tasks the coordinator runs on each loop between phases.
+// Loop goroutine only.
+
+// onIdle runs when a connection's last outstanding echo arrived. It reports
+// whether the connection is still alive.
+func (l *loop) onIdle(c *conn) bool {
+	switch {
+	case l.r.cfg.Mode == ModeConnect:
+		c.echoed = true
+		c.startClose()
+	case c.checking:
+		c.checking = false
+		c.dtok++
+		l.r.checked.Add(1)
+		if l.draining {
+			c.startClose()
+		}
+	case l.draining:
+		c.startClose()
+	case l.sending && l.r.cfg.Rate == 0:
+		return c.sendMessages(l.r.fs.k)
+	}
+	return c.state != stDone
+}
+
+// connectTargets queues connections (echo, idle) or workers (connect) to open.
+func (l *loop) connectTargets(indexes []int32) {
+	for _, i := range indexes {
+		l.todo = append(l.todo, target{index: i})
+	}
+	l.pump()
+}
+
+// startTraffic starts echo traffic on every open connection: closed loop
+// writes each connection's K frames; fixed rate schedules each connection's
+// first send at t0 plus its share of the period, so sends spread evenly over
+// time and connections.
+func (l *loop) startTraffic(t0 int64) {
+	l.now = l.clock()
+	l.sending = true
+	r := l.r
+	for _, c := range l.slots {
+		if c == nil || c.state != stOpen {
+			continue
+		}
+		if r.cfg.Rate > 0 {
+			c.times = make([]int64, 8)
+			c.phase = t0 + int64(float64(c.target.index)/float64(r.cfg.Conns)*r.period)
+			l.addTimer(timer{at: c.phase, id: c.id, gen: c.gen, kind: timerSend})
+		} else {
+			c.sendMessages(r.fs.k)
+		}
+	}
+	l.runTimers()
+}
+
+// check sends one message on every open connection (idle mode) and returns
+// how many; each finishes by echo, error or deadline, counted in r.checked.
+func (l *loop) check() int {
+	l.now = l.clock()
+	n := 0
+	for _, c := range l.slots {
+		if c == nil || c.state != stOpen {
+			continue
+		}
+		n++
+		c.checking = true
+		c.setDeadline(l.r.cfg.Timeout)
+		c.sendMessages(1)
+	}
+	l.runTimers()
+	return n
+}
+
+// drain stops new sends; each connection closes once its outstanding echoes
+// are back, or fails at its deadline.
+func (l *loop) drain() {
+	l.now = l.clock()
+	l.sending = false
+	l.draining = true
+	for _, c := range l.slots {
+		if c == nil || c.state != stOpen {
+			continue
+		}
+		if c.rseq == c.iseq {
+			c.startClose()
+		} else {
+			c.setDeadline(l.r.cfg.Timeout)
+		}
+	}
+	l.runTimers()
+}
+
+// stopWorkers ends connect mode: cycles in progress finish, none start.
+func (l *loop) stopWorkers() {
+	l.stopping = true
+	for range l.todo {
+		l.r.workers.Add(-1)
+	}
+	l.todo = nil
+}

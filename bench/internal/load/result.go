@@ -1,0 +1,104 @@
+package load
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Error kinds.
+const (
+	kindConnect   = iota // socket, bind or connect failed (after retries)
+	kindHandshake        // bad or missing 101 response
+	kindProtocol         // a frame from the server breaks RFC 6455
+	kindClosed           // the server closed or reset an open connection
+	kindTimeout          // connect, handshake, echo or close took over Timeout
+	numKinds
+)
+
+var kindNames = [numKinds]string{"connect", "handshake", "protocol", "closed", "timeout"}
+
+// Result is one run's report; its JSON form is the line wsload -json prints,
+// the contract bench/cmd/compare reads. Counts are integers; rates, times and
+// percentages are floats. server_* fields are 0 without a server PID.
+type Result struct {
+	Mode     string  `json:"mode"`
+	Conns    int     `json:"conns"`
+	Size     int     `json:"size"`
+	Inflight int     `json:"inflight"`
+	Rate     float64 `json:"rate"`
+
+	DurationS  float64 `json:"duration_s"` // measured window (idle mode: how long connections were held)
+	Msgs       int64   `json:"msgs"`       // messages fully echoed in the window (connect mode: cycles)
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	MBPerSec   float64 `json:"mb_per_sec"` // payload bytes echoed per second / 1e6
+
+	P50us  float64 `json:"p50_us"` // latency: closed loop from the batch's write, fixed rate from the intended send time,
+	P99us  float64 `json:"p99_us"` // idle mode the final check's echo, connect mode connect start to echo
+	P999us float64 `json:"p999_us"`
+	MaxUs  float64 `json:"max_us"`
+
+	Errors     int64 `json:"errors"`     // connections that failed (all phases)
+	Mismatches int64 `json:"mismatches"` // messages whose echo differed from what was sent
+
+	ServerCPUs   float64 `json:"server_cpu_s"`
+	ServerCPUPct float64 `json:"server_cpu_pct"`
+	ServerRSSKB  int64   `json:"server_rss_kb"` // VmRSS at the end of the window
+	ClientCPUs   float64 `json:"client_cpu_s"`
+	ClientCPUPct float64 `json:"client_cpu_pct"`
+
+	RSSPerConnBytes int64 `json:"rss_per_conn_bytes"` // idle mode: (RSS after - RSS before) / connections
+	ConnectsPerSec  int64 `json:"connects_per_sec"`   // connect mode
+
+	// Additions to the contract.
+	Raw               bool             `json:"raw"`
+	Text              bool             `json:"text"`
+	Loops             int              `json:"loops"`
+	Sources           int              `json:"sources"`
+	WarmupS           float64          `json:"warmup_s"`
+	Opened            int64            `json:"opened"`  // connections that completed the handshake (echo, idle)
+	Retries           int64            `json:"retries"` // connect/handshake attempts retried after a transient failure
+	ErrorKinds        map[string]int64 `json:"error_kinds,omitempty"`
+	FirstErrors       []string         `json:"first_errors,omitempty"`
+	ServerRSSBeforeKB int64            `json:"server_rss_before_kb"` // idle mode
+	ClientRSSKB       int64            `json:"client_rss_kb"`
+}
+
+// Failed reports whether any connection failed or any byte mismatched.
+func (r *Result) Failed() bool { return r.Errors > 0 || r.Mismatches > 0 }
+
+// WriteText writes the human report.
+func (r *Result) WriteText(w io.Writer) {
+	kind := "ws"
+	if r.Raw {
+		kind = "raw"
+	}
+	fmt.Fprintf(w, "wsload %s %s: conns=%d size=%d inflight=%d rate=%g loops=%d sources=%d opened=%d\n",
+		r.Mode, kind, r.Conns, r.Size, r.Inflight, r.Rate, r.Loops, r.Sources, r.Opened)
+	switch r.Mode {
+	case ModeConnect:
+		fmt.Fprintf(w, "  %.2fs window: %d connects/s (%d cycles)\n", r.DurationS, r.ConnectsPerSec, r.Msgs)
+	case ModeIdle:
+		fmt.Fprintf(w, "  held %.2fs: server RSS %d -> %d KB, %d bytes per connection; %d final echoes\n",
+			r.DurationS, r.ServerRSSBeforeKB, r.ServerRSSKB, r.RSSPerConnBytes, r.Msgs)
+	default:
+		fmt.Fprintf(w, "  %.2fs window: %.0f msgs/s, %.2f MB/s (%d messages)\n", r.DurationS, r.MsgsPerSec, r.MBPerSec, r.Msgs)
+	}
+	fmt.Fprintf(w, "  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", r.P50us, r.P99us, r.P999us, r.MaxUs)
+	fmt.Fprintf(w, "  errors %d  mismatches %d  retries %d", r.Errors, r.Mismatches, r.Retries)
+	if len(r.ErrorKinds) > 0 {
+		var parts []string
+		for _, k := range kindNames {
+			if n := r.ErrorKinds[k]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s=%d", k, n))
+			}
+		}
+		fmt.Fprintf(w, " (%s)", strings.Join(parts, " "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  server cpu %.2fs (%.1f%%) rss %d KB; client cpu %.2fs (%.1f%%) rss %d KB\n",
+		r.ServerCPUs, r.ServerCPUPct, r.ServerRSSKB, r.ClientCPUs, r.ClientCPUPct, r.ClientRSSKB)
+	for _, e := range r.FirstErrors {
+		fmt.Fprintf(w, "  ! %s\n", e)
+	}
+}
