@@ -1,0 +1,324 @@
+// Command compare runs wsreactor's benchmark comparison: it builds the load
+// generator (bench/cmd/wsload), wsreactor (from the parent module) and the
+// Go peer servers into a temporary directory, then runs every scenario
+// against every server, one server at a time, for several rounds: the
+// server pinned to one CPU with one event loop, wsload pinned to the other.
+// It writes the medians as a Markdown table, the raw rounds as JSON and the
+// charts into bench/results, and fills the results section of
+// bench/README.md.
+//
+//	go run ./cmd/compare                      # the full comparison (about 40 minutes)
+//	go run ./cmd/compare -quick               # a few seconds: wsreactor and the TCP ceiling, for CI
+//	go run ./cmd/compare -soak                # issue 4's soak: 15,000 conns at 1 msg/s for 10 minutes
+//	go run ./cmd/compare -servers wsreactor,nbio -scenarios echo -rounds 1 -out /tmp/r
+//
+// Run it from the bench directory (or give -bench-dir). A peer that cannot
+// run here (Python modules or Node missing) is skipped with a note, unless
+// -require-all. The exit status is non-zero when a server failed, wsload
+// counted errors or mismatches, or (with -quick or -require-all) a server
+// was skipped.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run is the whole command; it returns the exit status.
+func run(args []string) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	var (
+		quick      = fs.Bool("quick", false, "a few seconds: wsreactor and the TCP ceiling, two short scenarios, one round, results in a temporary directory")
+		soak       = fs.Bool("soak", false, "run issue 4's soak against wsreactor instead of the comparison; writes soak.md and soak.csv")
+		outDir     = fs.String("out", "", "directory for the results (default: bench/results; with -quick a new temporary directory)")
+		rounds     = fs.Int("rounds", 3, "rounds per scenario and server; the tables show medians")
+		duration   = fs.Duration("duration", 5*time.Second, "measured window of each run (scenarios may set their own)")
+		warmup     = fs.Duration("warmup", time.Second, "warm-up before each measured window (scenarios may set their own)")
+		servers    = fs.String("servers", "all", "comma-separated servers: "+strings.Join(serverNames(), ","))
+		scenarios  = fs.String("scenarios", "all", "comma-separated scenario names or groups ("+strings.Join(groupOrder, ",")+"), or all")
+		requireAll = fs.Bool("require-all", false, "fail instead of skipping a server that cannot run here")
+		sources    = fs.Int("sources", 8, "wsload -sources: client addresses 127.0.0.1..N")
+		serverCPU  = fs.Int("server-cpu", 0, "CPU to pin the server to (-1: no pinning)")
+		clientCPU  = fs.Int("client-cpu", 1, "CPU to pin wsload to (-1: no pinning)")
+		benchDir   = fs.String("bench-dir", "", "the bench module's directory (default: found from the working directory)")
+		keep       = fs.Bool("keep", false, "keep the temporary directory of binaries and logs")
+		wsloadBin  = fs.String("wsload", "", "use this wsload binary instead of building ./cmd/wsload")
+		replot     = fs.String("replot", "", "only redraw results.md and the charts (and the README section) from DIR/results.json")
+		chartExt   = fs.String("chart", "svg", "chart format: svg or png")
+		readme     = fs.Bool("readme", true, "fill the results section of bench/README.md (only when writing to bench/results)")
+		soakConns  = fs.Int("soak-conns", 15000, "-soak: connections")
+		soakDur    = fs.Duration("soak-duration", 10*time.Minute, "-soak: measured window")
+		soakEvery  = fs.Duration("soak-interval", 10*time.Second, "-soak: sampling period")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(os.Stderr, "compare: "+format+"\n", a...)
+	}
+
+	dir, err := findBenchDir(*benchDir)
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	if *chartExt != "svg" && *chartExt != "png" {
+		logf("-chart %q: use svg or png", *chartExt)
+		return 2
+	}
+	chartFormat = *chartExt
+	if *replot != "" {
+		return replotDir(*replot, filepath.Join(dir, "results"), *readme, logf)
+	}
+	allScenarios := AllScenarios()
+	if *quick {
+		allScenarios = QuickScenarios()
+		if !set["rounds"] {
+			*rounds = 1
+		}
+		if !set["servers"] {
+			*servers = strings.Join(QuickServers, ",")
+		}
+		*requireAll = true
+	}
+	if *soak {
+		*servers = Wsreactor
+		*requireAll = true
+	}
+	scs, err := SelectScenarios(allScenarios, *scenarios)
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	srvs, err := SelectServers(AllServers(), *servers)
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	if *rounds < 1 {
+		logf("-rounds %d: need at least 1", *rounds)
+		return 2
+	}
+
+	var notes []string
+	if _, err := exec.LookPath("taskset"); err != nil {
+		notes = append(notes, "taskset not found (apt-get install util-linux): nothing was pinned")
+		*serverCPU, *clientCPU = -1, -1
+	} else if runtime.NumCPU() < 2 && *clientCPU >= 0 {
+		notes = append(notes, "one CPU only: wsload was not pinned and shared it with the server")
+		*clientCPU = -1
+	}
+	if note := raiseOpenFiles(); note != "" {
+		notes = append(notes, note)
+	}
+
+	bin, err := os.MkdirTemp("", "wsbench-")
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	failed := false
+	defer func() {
+		if *keep || failed {
+			logf("binaries and logs kept in %s", bin)
+			return
+		}
+		os.RemoveAll(bin)
+	}()
+
+	logf("building wsload and the servers in %s", bin)
+	r := &Runner{
+		opt: Options{Rounds: *rounds, Duration: *duration, Warmup: *warmup, Sources: *sources,
+			ServerCPU: *serverCPU, ClientCPU: *clientCPU, Settle: 500 * time.Millisecond},
+		bin: bin, wsload: filepath.Join(bin, "wsload"), argv: map[string][]string{}, logf: logf,
+	}
+	if *quick {
+		r.opt.Settle = 100 * time.Millisecond
+	}
+	if *wsloadBin != "" {
+		if r.wsload, err = filepath.Abs(*wsloadBin); err != nil {
+			logf("%v", err)
+			return 2
+		}
+	} else if err := goBuild(dir, r.wsload, "./cmd/wsload"); err != nil {
+		logf("%v", err)
+		failed = true
+		return 1
+	}
+	for i := range srvs {
+		s := &srvs[i]
+		argv, err := s.prepare(dir, bin, logf)
+		if err != nil {
+			if *requireAll {
+				logf("%s cannot run: %v", s.Name, err)
+				failed = true
+				return 1
+			}
+			s.Skipped = firstLine(err.Error())
+			logf("skipping %s: %v", s.Name, err)
+			notes = append(notes, fmt.Sprintf("%s skipped: %s", s.Label, s.Skipped))
+			continue
+		}
+		r.argv[s.Name] = argv
+		s.Version = version(*s, dir)
+	}
+
+	rep := &Report{
+		Command: "go run ./cmd/compare " + strings.Join(args, " "),
+		Started: time.Now(), Machine: DescribeMachine(),
+		Settings: Settings{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(), Sources: *sources,
+			ServerCPU: *serverCPU, ClientCPU: *clientCPU, Quick: *quick},
+		Servers: srvs, Scenarios: scs, Notes: notes,
+	}
+	resultsDir := filepath.Join(dir, "results")
+	out := *outDir
+	switch {
+	case out != "":
+	case *quick:
+		if out, err = os.MkdirTemp("", "wsbench-results-"); err != nil {
+			logf("%v", err)
+			return 1
+		}
+	default:
+		out = resultsDir
+	}
+
+	if *soak {
+		err := r.RunSoak(SoakOptions{Conns: *soakConns, Duration: *soakDur, Interval: *soakEvery}, rep, out)
+		logf("soak written to %s", filepath.Join(out, "soak.md"))
+		if err != nil {
+			logf("%v", err)
+			failed = true
+			return 1
+		}
+		return 0
+	}
+
+	rep.Outcomes = r.Run(scs, srvs)
+	rep.Finished = time.Now()
+	if err := rep.WriteFiles(out); err != nil {
+		logf("%v", err)
+		failed = true
+		return 1
+	}
+	logf("results written to %s", filepath.Join(out, "results.md"))
+	if *readme && !*quick && sameDir(out, resultsDir) {
+		if err := FillReadme(filepath.Join(dir, "README.md"), rep, "results/"); err != nil {
+			logf("%v", err)
+		}
+	}
+	for _, o := range rep.Outcomes {
+		if o.Failed() {
+			failed = true
+		}
+	}
+	if failed {
+		logf("FAILED: see the failures in %s", filepath.Join(out, "results.md"))
+		return 1
+	}
+	return 0
+}
+
+// replotDir redraws results.md and the charts of dir from its results.json,
+// and the README's results section when dir is bench/results.
+func replotDir(dir, resultsDir string, readme bool, logf func(string, ...any)) int {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		logf("%s: %v", filepath.Join(dir, "results.json"), err)
+		return 1
+	}
+	if err := rep.WriteFiles(dir); err != nil {
+		logf("%v", err)
+		return 1
+	}
+	if readme && sameDir(dir, resultsDir) {
+		if err := FillReadme(filepath.Join(filepath.Dir(resultsDir), "README.md"), &rep, "results/"); err != nil {
+			logf("%v", err)
+			return 1
+		}
+	}
+	logf("redrew %s", dir)
+	return 0
+}
+
+// serverNames lists the names -servers takes.
+func serverNames() []string {
+	var names []string
+	for _, s := range AllServers() {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// findBenchDir returns dir if given, else the nearest directory at or above
+// the working directory whose go.mod declares the bench module.
+func findBenchDir(dir string) (string, error) {
+	if dir != "" {
+		return filepath.Abs(dir)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("compare: %v", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		for _, cand := range []string{d, filepath.Join(d, "bench")} {
+			if b, err := os.ReadFile(filepath.Join(cand, "go.mod")); err == nil &&
+				strings.Contains(string(b), "module github.com/wsreactor/wsreactor/bench\n") {
+				return cand, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("compare: no bench module at or above %q; give -bench-dir", wd)
+		}
+	}
+}
+
+// raiseOpenFiles lifts this process's open-file limit to its hard limit, so
+// that wsload (which inherits it) can hold 15,000 connections; it returns a
+// note when the limit stays low.
+func raiseOpenFiles() string {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return ""
+	}
+	lim.Cur = lim.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if lim.Max < 16000 {
+		return fmt.Sprintf("open-file limit is %d: scenarios with 10,000+ connections may fail", lim.Max)
+	}
+	return ""
+}
+
+// sameDir reports whether a and b name the same directory.
+func sameDir(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && filepath.Clean(aa) == filepath.Clean(bb)
+}
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
