@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"errors"
+	"strings"
 
 	"github.com/wsreactor/wsreactor/frame"
 )
@@ -224,12 +224,13 @@ func seqLen(b byte) int {
 }
 
 // failErr fails the connection for a protocol error carrying its close code
-// (a *frame.CloseError; others close with 1011).
+// (a *frame.CloseError, possibly wrapped; others close with 1011). The close
+// reason is the error's text without its "frame: " prefix and code suffix,
+// so it quotes the offending value where the error does.
 func (c *Conn) failErr(err error) {
-	reason := "internal error"
-	var ce *frame.CloseError
-	if errors.As(err, &ce) {
-		reason = ce.Reason
+	reason := strings.TrimPrefix(err.Error(), "frame: ")
+	if i := strings.LastIndex(reason, " (close "); i >= 0 {
+		reason = reason[:i]
 	}
 	c.fail(frame.CodeOf(err), reason)
 }

@@ -217,3 +217,23 @@ func isText(o serverOutput) bool {
 	}
 	return false
 }
+
+// TestConnCloseReasons: the close frame that fails a connection says why,
+// quoting the offending value where there is one.
+func TestConnCloseReasons(t *testing.T) {
+	for _, tc := range []struct {
+		in     []byte
+		reason string
+	}{
+		{frame.AppendFrame(nil, true, frame.OpText, nil), "client frame is not masked"},
+		{closeFrame(closeBody(999, "")), "invalid close code 999"},
+		{text("\xff"), "invalid UTF-8 in text message"},
+	} {
+		h := newHarness(t, testConfig(), nil).open()
+		h.feed(tc.in)
+		if o := h.output(); o.reason != tc.reason {
+			t.Errorf("close reason %q; want %q", o.reason, tc.reason)
+		}
+		h.endClean()
+	}
+}
