@@ -16,11 +16,13 @@ import (
 // which makes the kernel send a reset that can destroy our last bytes before
 // the peer reads them.
 type closing struct {
-	draining  []*conn
-	lingering []lingerEntry // FIFO: deadlines ascend (constant timeout)
-	lingerOff int           // index of the head of lingering
-	tick      *DelayedCall
-	scratch   []*conn
+	draining   []*conn
+	lingering  []lingerEntry // FIFO: deadlines ascend (constant timeout)
+	lingerOff  int           // index of the head of lingering
+	drainLive  int           // connections in draining not yet lost
+	lingerLive int           // connections in lingering not yet lost
+	tick       *DelayedCall
+	scratch    []*conn
 }
 
 type lingerEntry struct {
@@ -29,8 +31,30 @@ type lingerEntry struct {
 }
 
 func (l *loop) addDraining(c *conn) {
+	c.state |= stDraining
 	l.draining = append(l.draining, c)
+	l.drainLive++
 	l.armClosing()
+}
+
+// closingLost updates the bookkeeping when c, in state st, is lost: once no
+// live connection is left in a list, the list is dropped and the poll timer
+// stops at once, rather than at the next poll or linger deadline.
+func (l *loop) closingLost(st uint8) {
+	switch {
+	case st&stDraining != 0:
+		if l.drainLive--; l.drainLive == 0 {
+			clear(l.draining)
+			l.draining = l.draining[:0]
+			l.armClosing()
+		}
+	case st&stShutWR != 0:
+		if l.lingerLive--; l.lingerLive == 0 {
+			clear(l.lingering)
+			l.lingering, l.lingerOff = l.lingering[:0], 0
+			l.armClosing()
+		}
+	}
 }
 
 // drained is called once c's queued output is gone: half-close and linger,
@@ -47,6 +71,7 @@ func (l *loop) drained(c *conn) {
 	}
 	c.state |= stShutWR
 	l.lingering = append(l.lingering, lingerEntry{c, l.timers.now() + int64(linger)})
+	l.lingerLive++
 	l.armClosing()
 }
 
@@ -80,11 +105,15 @@ func (l *loop) pollClosing() {
 	l.draining = l.scratch[:0]
 	for _, c := range list {
 		switch {
-		case c.state&(stLost|stAborted) != 0:
-		case c.gc.OutboundBuffered() > 0:
+		case c.state&stLost != 0:
+		case c.state&stAborted == 0 && c.gc.OutboundBuffered() > 0:
 			l.draining = append(l.draining, c)
 		default:
-			l.drained(c)
+			c.state &^= stDraining
+			l.drainLive--
+			if c.state&stAborted == 0 {
+				l.drained(c)
+			}
 		}
 	}
 	clear(list)

@@ -129,6 +129,7 @@ func (l *loop) closed(c *conn, err error) {
 	st := c.state
 	c.state |= stLost
 	l.remove(c)
+	l.closingLost(st)
 	reason := lostReason(st, err)
 	if l.depth > 0 {
 		l.lost = append(l.lost, lostEvent{c, reason})

@@ -18,11 +18,19 @@ func listenerAddr(eng gnet.Engine) net.Addr {
 		return nil
 	}
 	defer closeFD(fd)
+	return sockName(fd)
+}
+
+// sockName is the local address of socket fd, or nil.
+func sockName(fd int) net.Addr {
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		return nil
 	}
-	return socket.SockaddrToTCPOrUnixAddr(sa)
+	if a, ok := socket.SockaddrToTCPOrUnixAddr(sa).(*net.TCPAddr); ok && a != nil {
+		return a
+	}
+	return nil
 }
 
 func closeFD(fd int) { _ = unix.Close(fd) }

@@ -9,10 +9,11 @@ import (
 
 // Connection states (conn.state bits).
 const (
-	stClosing uint8 = 1 << iota // LoseConnection or AbortConnection called
-	stShutWR                    // output drained and FIN sent; lingering
-	stAborted                   // AbortConnection called
-	stLost                      // gnet closed it; ConnectionLost delivered or pending
+	stClosing  uint8 = 1 << iota // LoseConnection or AbortConnection called
+	stShutWR                     // output drained and FIN sent; lingering
+	stAborted                    // AbortConnection called
+	stLost                       // gnet closed it; ConnectionLost delivered or pending
+	stDraining                   // in loop.draining
 )
 
 // conn is the reactor's per-connection state and the Transport given to the
@@ -76,5 +77,16 @@ func (c *conn) CallLater(d time.Duration, fn func()) *DelayedCall {
 
 func (c *conn) CallFromThread(fn func()) error { return c.loop.callFromThread(fn) }
 
-func (c *conn) LocalAddr() net.Addr  { return c.gc.LocalAddr() }
+// LocalAddr asks the socket (getsockname): gnet reports the listener's
+// configured address, which says port 0 or an unspecified IP.
+func (c *conn) LocalAddr() net.Addr {
+	if c.state&stLost != 0 {
+		return c.gc.LocalAddr() // nil once gnet has released the connection
+	}
+	if a := sockName(c.gc.Fd()); a != nil {
+		return a
+	}
+	return c.gc.LocalAddr()
+}
+
 func (c *conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
