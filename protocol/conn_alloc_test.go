@@ -19,10 +19,12 @@ func TestConnSize(t *testing.T) {
 	}
 }
 
-// openDiscard returns an open connection whose transport keeps nothing.
+// openDiscard returns an open echo connection whose transport keeps
+// nothing, with Echo itself as handler (no recorder in between).
 func openDiscard(tb testing.TB, cfg Config) *harness {
 	h := newHarness(tb, cfg, nil).open()
 	h.tr.discard = true
+	h.c.h = Echo()
 	return h
 }
 
