@@ -76,8 +76,12 @@ func (c CloseCode) ValidOnWire() bool {
 // An empty body gives (CloseNoStatus, nil, nil). A 1-byte body is
 // ErrCloseBodyTooShort; a code that is not ValidOnWire is ErrCloseCodeInvalid
 // (wrapped, quoting the code); a reason that is not UTF-8 is
-// ErrCloseReasonUTF8 (1007, wrapped, quoting it). reason aliases p. It may be
-// called from any goroutine.
+// ErrCloseReasonUTF8 (1007, wrapped, quoting it). With those two errors code
+// is still the code read. All errors are close 1002 but the last (1007);
+// compare with errors.Is, get the code with CodeOf.
+//
+// reason aliases p: it is valid as long as p is. ParseCloseBody may be called
+// from any goroutine and allocates only on error.
 func ParseCloseBody(p []byte) (code CloseCode, reason []byte, err error) {
 	switch len(p) {
 	case 0:

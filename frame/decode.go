@@ -81,37 +81,60 @@ func (d *Decoder) Next(p []byte) (ev Event, n int, err error) {
 	switch d.state {
 	case statePayload:
 		if len(p) == 0 {
-			return Event{}, 0, nil
+			return ev, 0, nil
 		}
 		m := len(p)
 		if uint64(m) > d.remaining {
 			m = int(d.remaining)
 		}
-		data := p[:m:m]
+		ev.Kind = KindPayload
+		ev.Data = p[:m:m]
 		if d.masked {
-			d.pos = uint8(Mask(d.key, int(d.pos), data))
+			d.pos = uint8(Mask(d.key, int(d.pos), ev.Data))
 		}
 		d.remaining -= uint64(m)
-		end := d.remaining == 0
-		if end {
+		if d.remaining == 0 {
 			d.state = stateHeader
+			ev.End = true
 		}
-		return Event{Kind: KindPayload, Data: data, End: end}, m, nil
+		return ev, m, nil
 	case stateFailed:
-		return Event{}, 0, ErrLengthOverflow
+		return ev, 0, ErrLengthOverflow
 	}
-	if d.nhdr == 0 && len(p) >= 2 {
+	b := p
+	if d.nhdr == 0 && len(p) >= 2 && len(p) >= headerLen(p[1]) {
 		// Fast path: the whole header is in p; parse it where it lies.
-		if hl := headerLen(p[1]); len(p) >= hl {
-			return d.header(p[:hl])
+		n = headerLen(p[1])
+	} else {
+		var done bool
+		if n, done = d.collect(p); !done {
+			return ev, n, nil
 		}
+		b = d.hdr[:]
+		d.nhdr = 0
 	}
-	return d.collect(p)
+	// Write the event's fields in place: copying a returned Header or
+	// Event costs more than the rest of the decoding of a small frame.
+	if err := ev.Header.parse(b); err != nil {
+		d.state = stateFailed
+		return Event{}, n, err
+	}
+	ev.Kind = KindHeader
+	if ev.Header.Length == 0 {
+		ev.End = true
+		return ev, n, nil
+	}
+	d.state = statePayload
+	d.remaining = ev.Header.Length
+	d.masked = ev.Header.Masked
+	d.key = ev.Header.Mask
+	d.pos = 0
+	return ev, n, nil
 }
 
-// collect copies header bytes of p into d.hdr until the header is complete
-// or p is exhausted.
-func (d *Decoder) collect(p []byte) (ev Event, n int, err error) {
+// collect copies header bytes of p into d.hdr and reports how many it took
+// and whether the header is now complete.
+func (d *Decoder) collect(p []byte) (n int, done bool) {
 	want := 2
 	if d.nhdr >= 2 {
 		want = headerLen(d.hdr[1])
@@ -121,36 +144,15 @@ func (d *Decoder) collect(p []byte) (ev Event, n int, err error) {
 		d.nhdr += uint8(c)
 		n += c
 		if int(d.nhdr) < want {
-			return Event{}, n, nil // p exhausted
+			return n, false // p exhausted
 		}
 		if want == 2 {
 			if want = headerLen(d.hdr[1]); want > 2 {
 				continue
 			}
 		}
-		ev, _, err = d.header(d.hdr[:want])
-		return ev, n, err
+		return n, true
 	}
-}
-
-// header completes a header from its bytes b, which may alias the caller's
-// buffer or d.hdr, and returns its event with len(b) consumed.
-func (d *Decoder) header(b []byte) (Event, int, error) {
-	h, err := parseHeader(b)
-	d.nhdr = 0
-	if err != nil {
-		d.state = stateFailed
-		return Event{}, len(b), err
-	}
-	if h.Length == 0 {
-		return Event{Kind: KindHeader, Header: h, End: true}, len(b), nil
-	}
-	d.state = statePayload
-	d.remaining = h.Length
-	d.masked = h.Masked
-	d.key = h.Mask
-	d.pos = 0
-	return Event{Kind: KindHeader, Header: h}, len(b), nil
 }
 
 // Remaining returns the payload bytes of the current frame not yet returned

@@ -100,8 +100,8 @@ func decodeChunks(t testing.TB, in []byte, size int) stream {
 			}
 			p = p[n:]
 		}
-		for i := range chunk {
-			chunk[i] = 0xEE
+		for c := chunk; len(c) > 0; {
+			c = c[copy(c, scribble):]
 		}
 		if s.Err != nil {
 			break
@@ -111,20 +111,23 @@ func decodeChunks(t testing.TB, in []byte, size int) stream {
 	return s
 }
 
+var scribble = bytes.Repeat([]byte{0xEE}, 4096)
+
 // chunkSizes lists the chunk sizes a case of n bytes is replayed at: every
-// size from 1 to n, or for long inputs every size up to 300 and a spread of
-// larger ones (all n sizes of a 64 KiB frame would copy 4 GiB).
+// size from 1 to n, or for inputs over 1 KiB every size up to 130 (all the
+// ways to split a header, at every mask offset) and a spread of larger ones
+// (all n sizes of a 64 KiB frame would copy 4 GiB).
 func chunkSizes(n int) []int {
 	var s []int
 	limit := n
 	if n > 1024 {
-		limit = 300
+		limit = 130
 	}
 	for c := 1; c <= limit; c++ {
 		s = append(s, c)
 	}
 	if n > 1024 {
-		for c := 301; c < n; c = c*3/2 + 7 {
+		for c := limit + 1; c < n; c = c*3/2 + 7 {
 			s = append(s, c)
 		}
 		s = append(s, n-1, n)

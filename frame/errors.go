@@ -22,8 +22,11 @@ func (e *CloseError) Error() string {
 // *CloseError in err's chain (errors.As), CloseNormal for nil, and
 // CloseInternalError for any other error.
 func CodeOf(err error) CloseCode {
-	if err == nil {
+	switch e := err.(type) {
+	case nil:
 		return CloseNormal
+	case *CloseError: // the common case, without errors.As's allocation
+		return e.Code
 	}
 	var ce *CloseError
 	if errors.As(err, &ce) {

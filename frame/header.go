@@ -47,27 +47,27 @@ func headerLen(b1 byte) int {
 	return n
 }
 
-// parseHeader decodes a complete header b (len(b) == headerLen(b[1])).
+// parse decodes a complete header b (len(b) == headerLen(b[1])) into h.
 // "If 127, the following 8 bytes interpreted as a 64-bit unsigned integer
 // (the most significant bit MUST be 0) are the payload length" (§5.2): a set
 // top bit is ErrLengthOverflow. Non-minimal length encodings are accepted:
 // the RFC puts that MUST on the sender and asks no receiver to fail on it.
-func parseHeader(b []byte) (Header, error) {
-	h := Header{
-		Fin:    b[0]&bitFin != 0,
-		Rsv:    (b[0] & maskRsv) >> 4,
-		Opcode: Opcode(b[0] & maskOp),
-		Masked: b[1]&bitMask != 0,
-	}
+// It writes the fields one by one (no struct copy): this is the hot path.
+func (h *Header) parse(b []byte) error {
+	b0, b1 := b[0], b[1]
+	h.Fin = b0&bitFin != 0
+	h.Rsv = (b0 & maskRsv) >> 4
+	h.Opcode = Opcode(b0 & maskOp)
+	h.Masked = b1&bitMask != 0
 	rest := b[2:]
-	switch l := b[1] & maskLen7; l {
+	switch l := b1 & maskLen7; l {
 	case len16Mark:
 		h.Length = uint64(binary.BigEndian.Uint16(rest))
 		rest = rest[2:]
 	case len64Mark:
 		h.Length = binary.BigEndian.Uint64(rest)
 		if h.Length > math.MaxInt64 {
-			return Header{}, ErrLengthOverflow
+			return ErrLengthOverflow
 		}
 		rest = rest[8:]
 	default:
@@ -76,5 +76,5 @@ func parseHeader(b []byte) (Header, error) {
 	if h.Masked {
 		h.Mask = [4]byte(rest)
 	}
-	return h, nil
+	return nil
 }

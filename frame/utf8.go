@@ -87,9 +87,7 @@ func (v *UTF8) Validate(p []byte) (complete int, ok bool) {
 	i := 0
 	for i < len(p) {
 		if s&63 == sAccept {
-			for len(p)-i >= 8 && binary.LittleEndian.Uint64(p[i:])&asciiMask == 0 {
-				i += 8
-			}
+			i += asciiPrefix(p[i:])
 		}
 		blk := p[i:min(i+16, len(p))]
 		s0 := s
@@ -114,6 +112,25 @@ func (v *UTF8) Validate(p []byte) (complete int, ok bool) {
 		}
 	}
 	return 0, true
+}
+
+// asciiPrefix returns the length of a prefix of p that is all ASCII: a
+// multiple of 8, checked 32 then 8 bytes at a time; a shorter run or the tail
+// is left to the automaton.
+func asciiPrefix(p []byte) int {
+	n := len(p)
+	for len(p) >= 32 {
+		w := binary.LittleEndian.Uint64(p[0:8]) | binary.LittleEndian.Uint64(p[8:16]) |
+			binary.LittleEndian.Uint64(p[16:24]) | binary.LittleEndian.Uint64(p[24:32])
+		if w&asciiMask != 0 {
+			break
+		}
+		p = p[32:]
+	}
+	for len(p) >= 8 && binary.LittleEndian.Uint64(p)&asciiMask == 0 {
+		p = p[8:]
+	}
+	return n - len(p)
 }
 
 // firstReject replays blk from state s and returns the index of the byte
