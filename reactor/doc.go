@@ -61,6 +61,10 @@
 // resets the connection at once. Either way ConnectionLost is called
 // exactly once, never inside another callback.
 //
+// As in Twisted by default, a peer's half-close counts as a close: when the
+// peer shuts down its sending side, gnet closes the connection (giving queued
+// output one try) and ConnectionLost follows with ErrConnectionDone.
+//
 // # Panics
 //
 // A panic in a callback is recovered and logged; the connection it

@@ -22,6 +22,7 @@ type driver struct {
 	r          *Reactor
 	wake       chan struct{}
 	sleepUntil atomic.Int64
+	scans      atomic.Int64 // how often it woke up and scanned (tests)
 }
 
 func newDriver(r *Reactor) *driver {
@@ -46,6 +47,7 @@ func (d *driver) run(stop <-chan struct{}) {
 	tm.Stop()
 	rt := d.r.timers
 	for {
+		d.scans.Add(1)
 		d.sleepUntil.Store(noDeadline)
 		now := rt.now()
 		earliest := int64(noDeadline)

@@ -183,6 +183,9 @@ func (t *timers) removeAt(i int) {
 	h[last] = nil
 	t.heap = h[:last]
 	dc.idx = -1
+	if c := cap(t.heap); c > 1024 && last < c/4 {
+		t.heap = append(make([]*DelayedCall, 0, 2*last), t.heap...) // give memory back after a peak
+	}
 	if i != last {
 		if !t.up(i) {
 			t.down(i)
