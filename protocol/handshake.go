@@ -13,7 +13,7 @@ const MaxHeadBytes = 8192
 type Request struct {
 	Method string // always "GET" in a Request that Feed returns
 	Target string // request-target: origin-form "/chat?x" or absolute-form "http://host/chat"
-	Host   string // Host header, trimmed
+	Host   string // Host header, trimmed (with an absolute-form Target, RFC 9112 §3.2.2 says the Target's authority wins)
 	Key    string // Sec-WebSocket-Key, 24 base64 characters that decode to 16 bytes
 	Origin string // Origin header as sent, "" when absent (a non-browser client, §4.2.1 item 7)
 
@@ -128,15 +128,11 @@ func (hp *HandshakeParser) Feed(p []byte) (n int, done bool, req *Request, err e
 	}
 	hp.n = start + k
 
-	var head []byte
-	if start == 0 && end >= 0 {
-		head = p[:end] // the whole head in one piece: parse in place
-	} else {
-		hp.grow(k)
-		hp.buf = append(hp.buf, w[:k]...)
+	head := w[:k] // from the start of the head: parse in place
+	if start > 0 {
+		hp.keep(head)
 		head = hp.buf
 	}
-
 	if end < 0 {
 		if !lineKnown && hp.line != 0 {
 			// The request line just completed: reject a bad one at once.
@@ -146,6 +142,9 @@ func (hp *HandshakeParser) Feed(p []byte) (n int, done bool, req *Request, err e
 		}
 		if hp.n >= MaxHeadBytes {
 			return k, false, nil, hp.fail(errTooLarge())
+		}
+		if start == 0 {
+			hp.keep(head)
 		}
 		return len(p), false, nil, nil
 	}
@@ -171,18 +170,16 @@ func (hp *HandshakeParser) fail(e *HandshakeError) *HandshakeError {
 	return e
 }
 
-// grow makes room for k more bytes in hp.buf, doubling, and never beyond
+// keep appends b to hp.buf, growing it by doubling and never beyond
 // MaxHeadBytes (hp.n never passes MaxHeadBytes, so neither does the need).
-func (hp *HandshakeParser) grow(k int) {
-	need := len(hp.buf) + k
-	if need <= cap(hp.buf) {
-		return
+func (hp *HandshakeParser) keep(b []byte) {
+	if need := len(hp.buf) + len(b); need > cap(hp.buf) {
+		c := min(max(2*cap(hp.buf), 512, need), MaxHeadBytes)
+		nb := make([]byte, len(hp.buf), c)
+		copy(nb, hp.buf)
+		hp.buf = nb
 	}
-	c := max(2*cap(hp.buf), 512, need)
-	c = min(c, MaxHeadBytes)
-	nb := make([]byte, len(hp.buf), c)
-	copy(nb, hp.buf)
-	hp.buf = nb
+	hp.buf = append(hp.buf, b...)
 }
 
 // scan advances the search for the end of the head over w, the head's bytes

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 )
 
@@ -40,9 +41,11 @@ func parseRequestLine(line []byte) (method, target []byte, e *HandshakeError) {
 }
 
 // checkTarget accepts the two request-target forms a WebSocket handshake can
-// use (§4.1 item 3): origin-form "/resource?query" or an absolute http, https,
-// ws or wss URI. Only visible ASCII is allowed (RFC 3986), and percent signs
-// must start a %XX escape.
+// use (§4.1 item 3): origin-form "/resource?query", or an absolute http,
+// https, ws or wss URI with a host and no userinfo (RFC 9112 §3.2.2: "a server
+// MUST accept the absolute-form"; RFC 9110 §4.2.4: userinfo is an error).
+// Only visible ASCII is allowed (RFC 3986), and a percent sign must start a
+// %XX escape.
 func checkTarget(t []byte) *HandshakeError {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
@@ -56,15 +59,15 @@ func checkTarget(t []byte) *HandshakeError {
 	if t[0] == '/' {
 		return nil
 	}
-	if i := bytes.Index(t, []byte("://")); i > 0 {
-		switch strings.ToLower(string(t[:i])) {
+	// The absolute-form is rare: let net/url check its authority (port,
+	// IPv6 brackets).
+	if u, err := url.ParseRequestURI(string(t)); err == nil && u.Host != "" && u.User == nil {
+		switch u.Scheme {
 		case "http", "https", "ws", "wss":
-			if i+3 < len(t) && t[i+3] != '/' {
-				return nil
-			}
+			return nil
 		}
 	}
-	return badRequest("request target %s is neither a path nor an absolute http(s) URI (RFC 6455 §4.1)", quoted(t))
+	return badRequest("request target %s is neither a path nor an absolute http(s) URI with a host (RFC 6455 §4.1)", quoted(t))
 }
 
 // headFields collects what the handshake needs from the header lines. Its

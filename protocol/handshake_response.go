@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"strconv"
+	"strings"
 )
 
 // acceptGUID is the GUID of RFC 6455 §1.3 and §4.2.2 that the server appends
@@ -97,10 +98,12 @@ func AppendHTTPError(dst []byte, e *HandshakeError) []byte {
 
 // appendHeaderText appends s without its CR, LF and NUL bytes.
 func appendHeaderText(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '\r' && c != '\n' && c != 0 {
-			dst = append(dst, c)
+	for {
+		i := strings.IndexAny(s, "\r\n\x00")
+		if i < 0 {
+			return append(dst, s...)
 		}
+		dst = append(dst, s[:i]...)
+		s = s[i+1:]
 	}
-	return dst
 }

@@ -109,8 +109,7 @@ func hsFeed(in []byte, chunk int) hsResult {
 			}
 			snapshot := *req
 			snapshot.Protocols = append([]string(nil), req.Protocols...)
-			for i := range work {
-				work[i] = 0xff
+			for i := 0; i < len(work); i += copy(work[i:], hsScribble) {
 			}
 			if !reflect.DeepEqual(&snapshot, req) {
 				res.bad = "request aliases the input"
@@ -125,6 +124,9 @@ func hsFeed(in []byte, chunk int) hsResult {
 	}
 	return res
 }
+
+// hsScribble overwrites inputs after the parse.
+var hsScribble = bytes.Repeat([]byte{0xff}, 1024)
 
 // hsCase is one request of the table.
 type hsCase struct {
@@ -180,6 +182,8 @@ func hsCases() []hsCase {
 		{name: "HTTP/1.2", in: strings.Replace(hsStd(""), "HTTP/1.1", "HTTP/1.2", 1), want: hsWant(nil)},
 		{name: "absolute target", in: strings.Replace(hsStd(""), "/chat", "ws://server.example.com/chat?x=1", 1),
 			want: hsWant(func(r *Request) { r.Target = "ws://server.example.com/chat?x=1" })},
+		{name: "absolute target IPv6 port", in: strings.Replace(hsStd(""), "/chat", "HTTPS://[::1]:8443", 1),
+			want: hsWant(func(r *Request) { r.Target = "HTTPS://[::1]:8443" })},
 		{name: "query and escapes", in: strings.Replace(hsStd(""), "/chat", "/chat?room=a%20b&x=%7E", 1),
 			want: hsWant(func(r *Request) { r.Target = "/chat?room=a%20b&x=%7E" })},
 		{name: "key with trailing bits", in: hsStd("sec-websocket-key", "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEC=="),
@@ -218,6 +222,10 @@ func hsCases() []hsCase {
 		{name: "relative target", in: strings.Replace(hsStd(""), "/chat", "chat", 1), status: 400, msg: `"chat"`},
 		{name: "asterisk target", in: strings.Replace(hsStd(""), "/chat", "*", 1), status: 400},
 		{name: "ftp target", in: strings.Replace(hsStd(""), "/chat", "ftp://x/chat", 1), status: 400},
+		{name: "absolute target bad port", in: strings.Replace(hsStd(""), "/chat", "http://x:abc/chat", 1), status: 400},
+		{name: "absolute target bad IPv6", in: strings.Replace(hsStd(""), "/chat", "http://[::1/chat", 1), status: 400},
+		{name: "absolute target userinfo", in: strings.Replace(hsStd(""), "/chat", "http://user@x/chat", 1), status: 400},
+		{name: "absolute target no host", in: strings.Replace(hsStd(""), "/chat", "http:///chat", 1), status: 400},
 		{name: "DEL in target", in: strings.Replace(hsStd(""), "/chat", "/ch\x7fat", 1), status: 400},
 		{name: "NUL in target", in: strings.Replace(hsStd(""), "/chat", "/ch\x00at", 1), status: 400},
 		{name: "UTF-8 in target", in: strings.Replace(hsStd(""), "/chat", "/caf\xc3\xa9", 1), status: 400},
@@ -461,5 +469,41 @@ func TestHandshakeErrorText(t *testing.T) {
 	want := "protocol: missing Host header (RFC 6455 §4.1 item 4) (400 Bad Request)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Feed(no Host) error %v; want %q", err, want)
+	}
+}
+
+// TestHandshakeRejectsAtOnce: a head that passes MaxHeadBytes is rejected by
+// the Feed that brings the MaxHeadBytes-th byte, and a bad request line by
+// the Feed that completes it, without waiting for more.
+func TestHandshakeRejectsAtOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		at     int // the 1-based byte whose Feed must fail
+		status int
+	}{
+		{"endless request line", "GET /" + strings.Repeat("a", 2*MaxHeadBytes), MaxHeadBytes, 431},
+		{"endless header", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", 2*MaxHeadBytes), MaxHeadBytes, 431},
+		{"bad request line", "GET / HTTP/1.0\r\nHost: x\r\n", len("GET / HTTP/1.0\r\n"), 400},
+		{"HTTP/2 request line", "PRI * HTTP/2.0\n\n", len("PRI * HTTP/2.0\n"), 505},
+	}
+	for _, tt := range tests {
+		var hp HandshakeParser
+		for i := 0; i < len(tt.in); i++ {
+			_, _, _, err := hp.Feed([]byte{tt.in[i]})
+			if err == nil {
+				continue
+			}
+			if he := err.(*HandshakeError); he.Status != tt.status || i+1 != tt.at {
+				t.Errorf("%s: byte %d: Feed = %v; want status %d at byte %d", tt.name, i+1, err, tt.status, tt.at)
+			}
+			break
+		}
+	}
+	// One large Feed: rejected without buffering it.
+	var hp HandshakeParser
+	huge := bytes.Repeat([]byte("a"), 1<<20)
+	if _, _, _, err := hp.Feed(huge); err == nil || err.(*HandshakeError).Status != 431 || hp.buf != nil {
+		t.Fatalf("Feed(1 MiB without LF) = %v, buffer %d bytes; want 431 and no buffer", err, cap(hp.buf))
 	}
 }
