@@ -10,6 +10,12 @@ const (
 	DefaultPingInterval     = 30 * time.Second
 	DefaultCloseTimeout     = 5 * time.Second
 	DefaultWriteBufferLimit = 1 << 20
+
+	// MaxEchoSlack is how far past WriteBufferLimit the output may grow
+	// with the echo of one message that the client is still sending (or
+	// has just sent and not yet read): clients that write a whole message
+	// before reading get messages up to this size back.
+	MaxEchoSlack = 32 << 20
 )
 
 // Config is a Server's configuration. NewServer takes it as given: a zero
@@ -57,8 +63,9 @@ type Config struct {
 	CloseTimeout time.Duration
 
 	// WriteBufferLimit bounds the output queued for a connection that does
-	// not read: when Transport.OutboundBuffered passes it after a write,
-	// the server stops echoing, sends close 1008 "write buffer limit
+	// not read: when Transport.OutboundBuffered passes it after a write
+	// (plus the slack allowed for the echo of the message being received,
+	// at most MaxEchoSlack: see Conn.checkLimit), the server stops echoing, sends close 1008 "write buffer limit
 	// exceeded", discards further input and aborts the connection if it
 	// has not drained within CloseTimeout. 0 means no limit. Default 1 MiB.
 	WriteBufferLimit int

@@ -60,11 +60,17 @@ type Conn struct {
 	out   *[]byte          // output gathered during the current operation (bufPool)
 	ctl   *ctlBuf          // a control payload split across reads (ctlPool)
 
-	msgLen uint64 // bytes declared so far by the frames of the current message
-	dec    frame.Decoder
-	utf8   frame.UTF8
-	held   [4]byte // the start of a code point split across reads (nheld bytes)
-	nheld  uint8
+	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
+	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
+
+	// An unfinished data fragment at the end of c.out, which the next
+	// piece of its message extends (appendFrame): its header's offset and
+	// the output's length after it (0: none).
+	fragAt, fragEnd uint32
+	dec             frame.Decoder
+	utf8            frame.UTF8
+	held            [4]byte // the start of a code point split across reads (nheld bytes)
+	nheld           uint8
 
 	state   connState
 	tkind   timerKind

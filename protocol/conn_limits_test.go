@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"bytes"
 	"slices"
 	"strings"
@@ -20,7 +21,7 @@ func TestConnWriteBufferLimit(t *testing.T) {
 	h.feed(text("one"))
 	h.tr.buffered = 1000 // at the limit: fine
 	h.feed(text("two"))
-	h.tr.buffered = 1001
+	h.tr.buffered = 1006 // past the limit plus the 5-byte message's own echo
 	h.feed(cat(text("three"), text("four")))
 	o := h.output()
 	want := []message{{frame.OpText, "one"}, {frame.OpText, "two"}, {frame.OpText, "three"}, {frame.OpText, "four"}}
@@ -48,7 +49,7 @@ func TestConnWriteBufferLimitMidRead(t *testing.T) {
 	cfg.WriteBufferLimit = 1000
 	cfg.MaxMessageSize = 0
 	h := newHarness(t, cfg, nil).open()
-	h.tr.buffered = 5000
+	h.tr.buffered = 1000 + 64<<10 + 1 // past the limit plus one message's slack
 	var in []byte
 	for i := 0; i < 10; i++ {
 		in = append(in, bin(bytes.Repeat([]byte{byte(i)}, 64<<10))...)
@@ -58,6 +59,39 @@ func TestConnWriteBufferLimitMidRead(t *testing.T) {
 	if o.code != frame.ClosePolicyViolation || len(o.msgs) >= 10 || len(o.problems) != 0 {
 		t.Fatalf("code %v, %d echoes, problems %v; want 1008 before all 10 echoes", o.code, len(o.msgs), o.problems)
 	}
+	h.endClean()
+}
+
+// TestConnWriteBufferSlack: the echo of a message the client is still
+// sending, or has just sent, may back up past the limit (clients write a
+// whole message before reading); once the client has read it, the plain
+// limit applies again.
+func TestConnWriteBufferSlack(t *testing.T) {
+	cfg := timerConfig()
+	cfg.WriteBufferLimit = 1000
+	h := newHarness(t, cfg, nil).open()
+	big := bytes.Repeat([]byte{7}, 50000)
+	f := bin(big)
+	h.feed(f[:30000])
+	h.tr.buffered = 29000 // the echo so far, unread: allowed
+	h.feed(f[30000:])
+	h.tr.buffered = 50000
+	h.feed(text("next")) // pipelined before reading the big echo: still allowed
+	if o := h.output(); o.closed {
+		t.Fatalf("closed with %v while the client's own message echo was unread", o.code)
+	}
+	h.tr.buffered = 100 // the client read it
+	h.feed(text("a"))
+	h.tr.buffered = 2000 // now past the plain limit
+	h.feed(text("b"))
+	o := h.output()
+	if !o.closed || o.code != frame.ClosePolicyViolation {
+		t.Fatalf("closed %v code %v; want 1008 once the slack was read and the limit passed", o.closed, o.code)
+	}
+	if len(o.msgs) != 4 || !bytes.Equal([]byte(o.msgs[0].data), big) {
+		t.Errorf("echoed %d messages; want the big one, next, a, b", len(o.msgs))
+	}
+	h.abortsAfter(5 * time.Second)
 	h.endClean()
 }
 
@@ -242,6 +276,34 @@ func TestConnOneWritePerRead(t *testing.T) {
 	h.endClean()
 }
 
+// TestConnEchoCoalesces: the fragments of a message that arrive in one read
+// go back as one fragment; a control frame in between splits it.
+func TestConnEchoCoalesces(t *testing.T) {
+	h := newHarness(t, timerConfig(), nil).open()
+	var in []byte
+	in = append(in, cf(false, frame.OpBinary, []byte("a"))...)
+	for i := 0; i < 200; i++ {
+		in = append(in, cf(false, frame.OpContinuation, []byte("b"))...)
+	}
+	in = append(in, cf(true, frame.OpPing, []byte("p"))...)
+	in = append(in, cf(false, frame.OpContinuation, bytes.Repeat([]byte("c"), 70000))...)
+	in = append(in, cf(true, frame.OpContinuation, []byte("d"))...)
+	h.feed(in)
+	o := h.output()
+	var got []string
+	for _, fr := range o.frames {
+		got = append(got, fmt.Sprintf("%v %d %v", fr.op, len(fr.payload), fr.fin))
+	}
+	want := []string{"binary 201 false", "pong 1 true", "continuation 70001 true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("frames %q; want %q", got, want)
+	}
+	if len(o.msgs) != 1 || o.msgs[0].data != "a"+strings.Repeat("b", 200)+strings.Repeat("c", 70000)+"d" {
+		t.Errorf("message not echoed byte-exact")
+	}
+	h.endClean()
+}
+
 // TestConnEchoStreams: each piece of a message goes back as it arrives, as
 // a fragment: first with the message opcode, then continuations, FIN last;
 // text only up to a code-point boundary.
@@ -256,9 +318,9 @@ func TestConnEchoStreams(t *testing.T) {
 	for _, fr := range o.frames {
 		got = append(got, fr.op.String()+" "+string(fr.payload)+map[bool]string{true: " FIN"}[fr.fin])
 	}
-	// The code point split across reads goes as a piece of its own once
-	// complete, then the rest of the read.
-	want := []string{"text ab", "continuation κ", "continuation " + kosme[2:5], "continuation " + kosme[5:] + " FIN"}
+	// The code point split across reads is completed by the next read and
+	// goes back in that read's fragment, with the rest of it.
+	want := []string{"text ab", "continuation κ", "continuation " + kosme[2:] + " FIN"}
 	if !slices.Equal(got, want) {
 		t.Errorf("frames %q; want %q", got, want)
 	}

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"math"
 	"strings"
 
 	"github.com/wsreactor/wsreactor/frame"
@@ -62,15 +63,14 @@ func (c *Conn) onHeader(h *frame.Header, end bool) {
 			return
 		}
 		c.msgOp = h.Opcode
+		c.slack = max(c.slack, c.msgLen) // the last message's echo may still be unread
 		c.msgLen = 0
 	}
-	if max := c.srv.cfg.MaxMessageSize; max > 0 {
-		if c.msgLen+h.Length > uint64(max) {
-			c.failErr(frame.ErrMessageTooBig)
-			return
-		}
-		c.msgLen += h.Length
+	if max := c.srv.cfg.MaxMessageSize; max > 0 && c.msgLen+h.Length > uint64(max) {
+		c.failErr(frame.ErrMessageTooBig)
+		return
 	}
+	c.msgLen += min(h.Length, math.MaxUint64/2-c.msgLen) // saturates: the length is untrusted
 	c.frameFin = h.Fin
 	if end {
 		c.onData(nil, true)

@@ -60,9 +60,18 @@ func (c *Conn) Close(code frame.CloseCode, reason string) {
 	c.end()
 }
 
-// appendFrame adds a data frame to the output.
+// appendFrame adds a data frame to the output. A continuation that follows
+// an unfinished fragment still at the end of the output is merged into it:
+// the pieces of a message that arrive in one read go back as one fragment,
+// so a client that sends many small fragments does not get as many back
+// (some client libraries cap the fragments of a message).
 func (c *Conn) appendFrame(fin bool, op frame.Opcode, data []byte) {
 	b := c.buf()
+	if op == frame.OpContinuation && c.fragEnd != 0 && int(c.fragEnd) == len(*b) && len(*b)+len(data) < flushAt {
+		c.extendFragment(fin, data)
+		return
+	}
+	c.fragEnd = 0
 	if len(data) >= directAt {
 		*b = frame.AppendHeader(*b, fin, op, len(data))
 		c.writeOut()
@@ -70,9 +79,41 @@ func (c *Conn) appendFrame(fin bool, op frame.Opcode, data []byte) {
 		c.checkLimit()
 		return
 	}
+	at := len(*b)
 	*b = frame.AppendFrame(*b, fin, op, data)
 	if len(*b) >= flushAt {
 		c.writeOut()
+	} else if !fin {
+		c.fragAt, c.fragEnd = uint32(at), uint32(len(*b))
+	}
+}
+
+// extendFragment appends data to the unfinished fragment that ends the
+// output, rewriting its header (whose length encoding may grow: §5.2 wants
+// the minimal one).
+func (c *Conn) extendFragment(fin bool, data []byte) {
+	b := c.out
+	at := int(c.fragAt)
+	first := (*b)[at] & 0x0f // the fragment's opcode
+	oldHdr := 2
+	switch (*b)[at+1] & 0x7f {
+	case 126:
+		oldHdr = 4
+	case 127:
+		oldHdr = 10
+	}
+	n := len(*b) - at - oldHdr + len(data)
+	var hdr [10]byte
+	h := frame.AppendHeader(hdr[:0], fin, frame.Opcode(first), n)
+	if grow := len(h) - oldHdr; grow > 0 {
+		*b = append(*b, hdr[:grow]...)
+		copy((*b)[at+len(h):], (*b)[at+oldHdr:len(*b)-grow])
+	}
+	copy((*b)[at:], h)
+	*b = append(*b, data...)
+	c.fragEnd = uint32(len(*b))
+	if fin {
+		c.fragEnd = 0
 	}
 }
 
@@ -107,6 +148,7 @@ func (c *Conn) writeOut() {
 	}
 	c.t.Write(*c.out)
 	*c.out = (*c.out)[:0]
+	c.fragEnd = 0
 	c.checkLimit()
 }
 
@@ -132,8 +174,24 @@ func (c *Conn) flush() {
 // checkLimit applies WriteBufferLimit after a write: a client that does not
 // read what it is sent is closed with 1008 (RFC 6455 §7.4.1, "policy
 // violation") rather than let its output grow without bound.
+//
+// Most client libraries write a whole message before they read, so the echo
+// of a large message backs up while the client is still sending it. The
+// limit therefore allows, on top of WriteBufferLimit, the size of the message
+// being received (or of the last one, until its echo has been read),
+// capped at MaxEchoSlack. A client that keeps sending without reading
+// passes that within one message and is closed.
 func (c *Conn) checkLimit() {
-	if lim := c.srv.cfg.WriteBufferLimit; lim > 0 && c.state == stateOpen && c.t.OutboundBuffered() > lim {
+	lim := c.srv.cfg.WriteBufferLimit
+	if lim <= 0 || c.state != stateOpen {
+		return
+	}
+	backlog := uint64(c.t.OutboundBuffered())
+	c.slack = min(c.slack, backlog) // what the client has read is no longer owed
+	if backlog <= uint64(lim) {
+		return
+	}
+	if backlog > uint64(lim)+min(max(c.slack, c.msgLen), MaxEchoSlack) {
 		c.fail(frame.ClosePolicyViolation, "write buffer limit exceeded")
 	}
 }
