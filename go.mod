@@ -3,6 +3,11 @@ module github.com/wsreactor/wsreactor
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
+	github.com/gorilla/websocket v1.5.3
+)
+
+require (
 	github.com/panjf2000/ants/v2 v2.11.3 // indirect
 	github.com/panjf2000/gnet/v2 v2.9.7 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect

@@ -1,0 +1,20 @@
+package main
+
+// Interoperability with Python's websockets library (Debian's
+// python3-websockets, run with /usr/bin/python3) through
+// testdata/interop/python/client.py.
+
+import (
+	"os/exec"
+	"testing"
+)
+
+const interopPython = "/usr/bin/python3"
+
+func TestInteropPython(t *testing.T) {
+	t.Parallel()
+	if err := exec.Command(interopPython, "-c", "import websockets").Run(); err != nil {
+		interopSkip(t, "python3-websockets not installed: apt-get install python3-websockets (or run ./test.sh)")
+	}
+	interopRunScript(t, interopPython, "testdata/interop/python/client.py").check(t)
+}
