@@ -112,7 +112,10 @@ type Transport interface {
 	// LocalAddr is our end of the connection (Twisted's getHost).
 	LocalAddr() net.Addr
 
-	// RemoteAddr is the peer's end (Twisted's getPeer). Both addresses are
-	// nil once ConnectionLost has been deferred past the socket's release.
+	// RemoteAddr is the peer's end (Twisted's getPeer). Both addresses can
+	// be read until the socket is released, which is after ConnectionLost
+	// returns except when ConnectionLost was deferred (see Protocol); from
+	// then on they are nil. Keep the address from BuildProtocol if you need
+	// it later.
 	RemoteAddr() net.Addr
 }

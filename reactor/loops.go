@@ -1,0 +1,89 @@
+package reactor
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Connections is the number of open connections: those whose
+// ConnectionMade has been called and whose ConnectionLost has not returned.
+func (r *Reactor) Connections() int { return int(r.conns.Load()) }
+
+// PendingTimers is the number of pending delayed calls over all loops,
+// including the reactor's own (a connection draining its output for
+// LoseConnection keeps one per loop pending). For leak tests.
+func (r *Reactor) PendingTimers() int {
+	n := r.timers.len()
+	for _, l := range r.loopList() {
+		n += l.timers.len()
+	}
+	return n
+}
+
+// ForEachProtocol runs fn on every open connection's protocol, each on its
+// connection's own event loop goroutine (so fn may use the protocol and its
+// Transport), and returns when all have run. Loops run it concurrently; fn
+// must be safe for that if it shares state. It is how a graceful shutdown
+// tells every connection to finish. Do not call it from an event loop
+// goroutine: it would wait for itself.
+func (r *Reactor) ForEachProtocol(fn func(p Protocol)) {
+	loops := r.loopList()
+	var pending atomic.Int64
+	all := make(chan struct{})
+	pending.Store(int64(len(loops)) + 1)
+	finish := func() {
+		if pending.Add(-1) == 0 {
+			close(all)
+		}
+	}
+	for _, l := range loops {
+		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			defer finish()
+			for _, c := range append([]*conn(nil), l.conns...) {
+				if c.state&stLost == 0 {
+					l.runProtocol(fn, c)
+				}
+			}
+			return nil
+		}))
+		if err != nil {
+			finish()
+		}
+	}
+	finish()
+	select {
+	case <-all:
+	case <-r.done:
+	}
+}
+
+// loopFor returns the reactor's state for a gnet event loop, creating it on
+// the loop's first connection.
+func (r *Reactor) loopFor(el gnet.EventLoop) *loop {
+	r.loopsMu.Lock()
+	defer r.loopsMu.Unlock()
+	if l := r.loopByEL[el]; l != nil {
+		return l
+	}
+	l := newLoop(r, el)
+	r.loopByEL[el] = l
+	var list []*loop
+	if p := r.loops.Load(); p != nil {
+		list = append(list, *p...)
+	}
+	list = append(list, l)
+	r.loops.Store(&list)
+	if r.fake != nil {
+		r.fake.subscribe(l)
+	}
+	return l
+}
+
+func (r *Reactor) loopList() []*loop {
+	if p := r.loops.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
