@@ -73,7 +73,7 @@ type conn struct {
 	times   []int64 // fixed rate: intended send time of message s at s&(len-1)
 	phase   int64   // fixed rate: intended time of message 0
 	dtok    uint32  // deadline token; bumping it cancels the pending deadline
-	wantOut bool    // EPOLLOUT registered
+	events  uint32  // epoll events registered
 
 	opened   bool
 	checking bool // idle mode: an echo check is outstanding
@@ -113,7 +113,7 @@ func (l *loop) dial(t target) {
 		c.fail(kindConnect, fmt.Errorf("load: epoll_ctl: %w", err))
 		return
 	}
-	c.wantOut = true
+	c.events = ev.Events
 	if err := unix.Connect(fd, r.sa); err != nil && err != unix.EINPROGRESS {
 		c.fail(kindConnect, fmt.Errorf("load: connect %s: %w", r.cfg.Addr, err))
 		return
@@ -131,6 +131,9 @@ func (c *conn) onConnected() bool {
 	}
 	if err != nil {
 		c.fail(kindConnect, fmt.Errorf("load: connect %s: %w", l.r.cfg.Addr, err))
+		return false
+	}
+	if !c.watchOutput(false) { // from connect's EPOLLOUT to reads
 		return false
 	}
 	if l.r.cfg.Raw {
@@ -325,21 +328,23 @@ func (c *conn) flush() bool {
 	}
 }
 
-// watchOutput registers for EPOLLOUT while output is blocked, and only then
-// (reads are level-triggered; one read per readiness event is enough).
+// watchOutput registers an open connection for reads, and for EPOLLOUT
+// while output is blocked and only then. Both are level-triggered: one read
+// per readiness event is enough.
 func (c *conn) watchOutput(on bool) bool {
-	if on == c.wantOut {
+	want := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
+	if on {
+		want |= unix.EPOLLOUT
+	}
+	if want == c.events {
 		return true
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: c.id, Pad: int32(c.gen)}
-	if on {
-		ev.Events |= unix.EPOLLOUT
-	}
+	ev := unix.EpollEvent{Events: want, Fd: c.id, Pad: int32(c.gen)}
 	if err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
 		c.fail(kindClosed, fmt.Errorf("load: epoll_ctl: %w", err))
 		return false
 	}
-	c.wantOut = on
+	c.events = want
 	return true
 }
 

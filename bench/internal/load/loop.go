@@ -7,16 +7,14 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
 )
 
-// Epoll user data for the loop's own descriptors (connections use their slot).
-const (
-	idEventfd = -1
-	idTimerfd = -2
-)
+// Epoll user data of the loop's eventfd (connections use their slot).
+const idEventfd = -1
 
 // Histogram range: 1 ns to 100 s, three significant digits.
 const histMax = int64(100 * time.Second)
@@ -29,21 +27,23 @@ type target struct {
 }
 
 // loop is one client event loop: an epoll instance, the connections it owns,
-// their timers, a read buffer shared by all of them, and its own counters and
-// histogram. Everything but execute runs on the loop's goroutine.
+// their timers (the earliest one bounds each epoll wait), a read buffer shared
+// by all of them, and its own counters and histogram. Everything but execute
+// runs on the loop's goroutine.
 type loop struct {
 	r    *runner
 	idx  int
 	epfd int
 	evfd int // eventfd: execute wakes the loop
-	tfd  int // timerfd: the earliest timer wakes the loop
 
 	events []unix.EpollEvent
 	buf    []byte // read buffer, valid during one consume call
 	slots  []*conn
 	free   []int32
 	timers timerHeap
-	armed  int64 // deadline the timerfd is set to; 0: disarmed
+	pwait2 bool          // epoll_pwait2 works (nanosecond timeouts)
+	busy   bool          // the last wait returned events: poll once more before blocking
+	ts     unix.Timespec // epoll_pwait2 timeout
 
 	mu    sync.Mutex
 	tasks []func()
@@ -75,6 +75,7 @@ type stats struct {
 	mismatches          int64
 	errs                [numKinds]int64
 	retries             int64
+	lingered            int64 // closes where the server sent its close frame but not its FIN within linger
 	maxLat              int64
 }
 
@@ -84,11 +85,11 @@ func newLoop(r *runner, idx int, seed [32]byte) (*loop, error) {
 		idx:        idx,
 		epfd:       -1,
 		evfd:       -1,
-		tfd:        -1,
+		pwait2:     true,
 		events:     make([]unix.EpollEvent, 1024),
 		buf:        make([]byte, r.cfg.ReadBuffer),
 		rng:        rand.New(rand.NewChaCha8(seed)),
-		hist:       hdrhistogram.New(1, histMax, 3),
+		hist:       newHist(),
 		maxPending: max(1, r.cfg.MaxPending/r.cfg.Loops),
 		done:       make(chan struct{}),
 	}
@@ -100,22 +101,16 @@ func newLoop(r *runner, idx int, seed [32]byte) (*loop, error) {
 		l.closeFds()
 		return nil, fmt.Errorf("load: eventfd: %v", err)
 	}
-	if l.tfd, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err != nil {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: idEventfd}
+	if err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, l.evfd, &ev); err != nil {
 		l.closeFds()
-		return nil, fmt.Errorf("load: timerfd_create: %v", err)
-	}
-	for _, fe := range [][2]int{{l.evfd, idEventfd}, {l.tfd, idTimerfd}} {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fe[1])}
-		if err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fe[0], &ev); err != nil {
-			l.closeFds()
-			return nil, fmt.Errorf("load: epoll_ctl: %v", err)
-		}
+		return nil, fmt.Errorf("load: epoll_ctl: %v", err)
 	}
 	return l, nil
 }
 
 func (l *loop) closeFds() {
-	for _, fd := range []int{l.epfd, l.evfd, l.tfd} {
+	for _, fd := range []int{l.epfd, l.evfd} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
@@ -152,7 +147,15 @@ func (l *loop) run() {
 	defer close(l.done)
 	defer l.closeFds()
 	for !l.quit {
-		n, err := unix.EpollWait(l.epfd, l.events, -1)
+		timeout := int64(-1)
+		switch {
+		case l.busy:
+			timeout = 0
+		case len(l.timers) > 0:
+			timeout = max(0, l.timers[0].at-l.clock())
+		}
+		n, err := l.wait(timeout)
+		l.busy = n > 0
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -168,10 +171,6 @@ func (l *loop) run() {
 				var b [8]byte
 				unix.Read(l.evfd, b[:])
 				l.runTasks()
-			case idTimerfd:
-				var b [8]byte
-				unix.Read(l.tfd, b[:])
-				l.armed = 0
 			default:
 				l.onEvent(ev)
 			}
@@ -224,27 +223,45 @@ func (l *loop) onEvent(ev *unix.EpollEvent) {
 	}
 }
 
-// runTimers fires due timers and re-arms the timerfd for the earliest one left.
+// wait waits for events up to timeout nanoseconds (negative: no limit).
+// epoll_pwait2 (Linux 5.11) takes nanoseconds; plain epoll_wait rounds up
+// to milliseconds, so a timer may fire late but never early. A zero timeout
+// polls without entering the scheduler's blocking-syscall path.
+func (l *loop) wait(timeout int64) (int, error) {
+	if timeout == 0 {
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
+	if l.pwait2 {
+		var ts *unix.Timespec
+		if timeout > 0 {
+			l.ts = unix.NsecToTimespec(timeout)
+			ts = &l.ts
+		}
+		r, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), uintptr(unsafe.Pointer(ts)), 0, 0)
+		if e != unix.ENOSYS {
+			if e != 0 {
+				return 0, e
+			}
+			return int(r), nil
+		}
+		l.pwait2 = false
+	}
+	ms := -1
+	if timeout > 0 {
+		ms = int((timeout + 999_999) / 1_000_000)
+	}
+	return unix.EpollWait(l.epfd, l.events, ms)
+}
+
+// runTimers fires the due timers.
 func (l *loop) runTimers() {
 	l.now = l.clock()
-	for len(l.timers) > 0 && l.timers[0].at <= l.now {
-		t := l.timers.pop()
-		l.fire(t)
-		if l.quit {
-			return
-		}
-	}
-	if len(l.timers) == 0 {
-		return
-	}
-	at := l.timers[0].at
-	if l.armed != 0 && l.armed <= at {
-		return
-	}
-	d := max(at-l.now, 1000)
-	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(d)}
-	if err := unix.TimerfdSettime(l.tfd, 0, &spec, nil); err == nil {
-		l.armed = at
+	for len(l.timers) > 0 && l.timers[0].at <= l.now && !l.quit {
+		l.fire(l.timers.pop())
 	}
 }
 
@@ -266,11 +283,13 @@ func (l *loop) fire(t timer) {
 			c.onDeadline()
 		}
 	case timerLinger:
+		l.st.lingered++
 		c.finish(true)
 	}
 }
 
-// addTimer schedules a timer; it fires from runTimers, after the current events.
+// addTimer schedules a timer; it fires from runTimers, after the current events,
+// and bounds the next epoll wait.
 func (l *loop) addTimer(t timer) {
 	l.timers.push(t)
 }
@@ -347,6 +366,8 @@ func (l *loop) abortAll() {
 		}
 	}
 }
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, 3) }
 
 // record adds one latency sample to the loop's histogram.
 func (l *loop) record(lat int64) {

@@ -56,8 +56,9 @@ type Result struct {
 	Loops             int              `json:"loops"`
 	Sources           int              `json:"sources"`
 	WarmupS           float64          `json:"warmup_s"`
-	Opened            int64            `json:"opened"`  // connections that completed the handshake (echo, idle)
-	Retries           int64            `json:"retries"` // connect/handshake attempts retried after a transient failure
+	Opened            int64            `json:"opened"`   // connections that completed the handshake (echo, idle)
+	Retries           int64            `json:"retries"`  // connect/handshake attempts retried after a transient failure
+	Lingered          int64            `json:"lingered"` // closes where the server answered our close frame but did not close TCP within 1s
 	ErrorKinds        map[string]int64 `json:"error_kinds,omitempty"`
 	FirstErrors       []string         `json:"first_errors,omitempty"`
 	ServerRSSBeforeKB int64            `json:"server_rss_before_kb"` // idle mode
@@ -85,7 +86,7 @@ func (r *Result) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  %.2fs window: %.0f msgs/s, %.2f MB/s (%d messages)\n", r.DurationS, r.MsgsPerSec, r.MBPerSec, r.Msgs)
 	}
 	fmt.Fprintf(w, "  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", r.P50us, r.P99us, r.P999us, r.MaxUs)
-	fmt.Fprintf(w, "  errors %d  mismatches %d  retries %d", r.Errors, r.Mismatches, r.Retries)
+	fmt.Fprintf(w, "  errors %d  mismatches %d  retries %d  lingered %d", r.Errors, r.Mismatches, r.Retries, r.Lingered)
 	if len(r.ErrorKinds) > 0 {
 		var parts []string
 		for _, k := range kindNames {

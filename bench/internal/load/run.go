@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -309,7 +308,7 @@ func (r *runner) runConnect() error {
 // stop gathers every loop's counters and histogram, ends the loops and builds the Result.
 func (r *runner) stop() Result {
 	var st stats
-	hist := hdrhistogram.New(1, histMax, 3)
+	hist := newHist()
 	for _, l := range r.loops {
 		l.call(func() {
 			st.msgs += l.st.msgs
@@ -317,6 +316,7 @@ func (r *runner) stop() Result {
 			st.cycles += l.st.cycles
 			st.mismatches += l.st.mismatches
 			st.retries += l.st.retries
+			st.lingered += l.st.lingered
 			st.maxLat = max(st.maxLat, l.st.maxLat)
 			for k := range st.errs {
 				st.errs[k] += l.st.errs[k]
@@ -333,7 +333,7 @@ func (r *runner) stop() Result {
 	res := Result{
 		Mode: cfg.Mode, Conns: cfg.Conns, Size: cfg.Size, Inflight: cfg.Inflight, Rate: cfg.Rate,
 		Raw: cfg.Raw, Text: cfg.Text, Loops: cfg.Loops, Sources: cfg.Sources, WarmupS: cfg.Warmup.Seconds(),
-		Opened: r.opened.Load(), Retries: st.retries, Mismatches: st.mismatches,
+		Opened: r.opened.Load(), Retries: st.retries, Lingered: st.lingered, Mismatches: st.mismatches,
 		FirstErrors: r.errorsSoFar(),
 	}
 	if cfg.Mode == ModeIdle {
@@ -359,9 +359,10 @@ func (r *runner) stop() Result {
 		res.ConnectsPerSec = int64(math.Round(float64(st.cycles) / w))
 	}
 	if hist.TotalCount() > 0 {
-		res.P50us = round(float64(hist.ValueAtQuantile(50))/1e3, 1)
-		res.P99us = round(float64(hist.ValueAtQuantile(99))/1e3, 1)
-		res.P999us = round(float64(hist.ValueAtQuantile(99.9))/1e3, 1)
+		// A quantile is reported as the highest value equivalent to its
+		// bucket (3 significant digits): never above the exact maximum.
+		q := func(p float64) float64 { return round(float64(min(hist.ValueAtQuantile(p), st.maxLat))/1e3, 1) }
+		res.P50us, res.P99us, res.P999us = q(50), q(99), q(99.9)
 		res.MaxUs = round(float64(st.maxLat)/1e3, 1)
 	}
 	if r.srv0.err == nil && r.srv1.err == nil && cfg.ServerPID > 0 && w > 0 {
