@@ -47,7 +47,6 @@ type rfcRecv struct {
 type rfcEvent struct {
 	op      byte
 	payload []byte
-	frames  int // frames a data message came in
 }
 
 func (e rfcEvent) String() string {
@@ -77,10 +76,9 @@ type rfcClient struct {
 	conn net.Conn
 	br   *bufio.Reader
 	// The data message being reassembled (§5.4): its opcode (0 when none
-	// is in progress), the data so far, and its frame count.
-	msgOp     byte
-	msg       []byte
-	msgFrames int
+	// is in progress) and the data so far.
+	msgOp byte
+	msg   []byte
 }
 
 // rfcDial opens a TCP connection without a handshake.
@@ -235,7 +233,7 @@ func (c *rfcClient) readEvent() (rfcEvent, error) {
 		}
 		switch {
 		case f.op >= rfcOpClose:
-			return rfcEvent{op: f.op, payload: f.payload, frames: 1}, nil
+			return rfcEvent{op: f.op, payload: f.payload}, nil
 		case f.op == rfcOpCont && c.msgOp == 0:
 			return rfcEvent{}, errors.New("server sent a continuation frame with no message started (§5.4)")
 		case f.op != rfcOpCont && c.msgOp != 0:
@@ -244,12 +242,11 @@ func (c *rfcClient) readEvent() (rfcEvent, error) {
 			c.msgOp = f.op
 		}
 		c.msg = append(c.msg, f.payload...)
-		c.msgFrames++
 		if !f.fin {
 			continue
 		}
-		ev := rfcEvent{op: c.msgOp, payload: c.msg, frames: c.msgFrames}
-		c.msgOp, c.msg, c.msgFrames = 0, nil, 0
+		ev := rfcEvent{op: c.msgOp, payload: c.msg}
+		c.msgOp, c.msg = 0, nil
 		if ev.op == rfcOpText && !utf8.Valid(ev.payload) {
 			return ev, fmt.Errorf("server sent a text message that is not UTF-8 (§8.1): %s", rfcShort(ev.payload))
 		}

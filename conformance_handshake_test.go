@@ -95,6 +95,13 @@ func TestConformanceHandshake(t *testing.T) {
 		c.expectText("Hello")
 		c.closeNormally()
 	})
+	t.Run("accepts a head of exactly 8 KiB", func(t *testing.T) {
+		t.Parallel()
+		c, key := dialConn(t, addr), rfcNewKey()
+		req := rfcRequest("/", key)
+		c.sendBytes(append([]byte(rfcPadHead(string(req[:len(req)-2]), 8192)), frames...))
+		upgraded(c, key)
+	})
 
 	// Subprotocols (§4.2.2 step 5.4, §11.3.4): the first of the client's
 	// offers, in the client's order, that the server supports; no header
@@ -138,6 +145,7 @@ func TestConformanceHandshake(t *testing.T) {
 		{"Connection token list", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: KEY\r\nSec-WebSocket-Version: 13\r\n\r\n"},
 		{"other headers and a query", "GET /chat?room=1 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: conformance\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nAccept: */*\r\nSec-WebSocket-Key: KEY\r\nSec-WebSocket-Version: 13\r\nCookie: a=b\r\n\r\n"},
 		{"spaces around header values", "GET / HTTP/1.1\r\nHost:   127.0.0.1  \r\nUpgrade:websocket\r\nConnection:   Upgrade\r\nSec-WebSocket-Key:   KEY   \r\nSec-WebSocket-Version:  13 \r\n\r\n"},
+		{"Upgrade token list", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: KEY\r\nSec-WebSocket-Version: 13\r\n\r\n"},
 		{"extension offered: none chosen", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: KEY\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"},
 	} {
 		t.Run("accepts "+tc.name, func(t *testing.T) {
@@ -191,9 +199,11 @@ func TestConformanceHandshakeRejections(t *testing.T) {
 		{"request line without a version: 400", "GET /\r\nHost: 127.0.0.1\r\n\r\n", 400, ""},
 		{"two Sec-WebSocket-Key lines: 400 (§11.3.1)", valid + "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n\r\n", 400, ""},
 		{"two Host lines: 400 (RFC 9112 §3.2)", valid + "Host: other.example\r\n\r\n", 400, ""},
+		{"whitespace before a header's colon: 400 (RFC 9112 §5.1)", strings.Replace(valid, "Host:", "Host :", 1) + "\r\n", 400, ""},
 		{"header line without a colon: 400", valid + "this is not a header\r\n\r\n", 400, ""},
 		{"head over 8 KiB: 431", valid + "X-Big: " + strings.Repeat("a", 9000) + "\r\n\r\n", 431, ""},
 		{"head over 8 KiB, never ending: 431", valid + "X-Big: " + strings.Repeat("a", 12000), 431, ""},
+		{"head of 8 KiB + 1 byte: 431", rfcPadHead(valid, 8193), 431, ""},
 		{"many small headers over 8 KiB: 431", valid + strings.Repeat("X-A: b\r\n", 1500) + "\r\n", 431, ""},
 		{"Origin not allowed: 403", valid + "Origin: http://evil.example\r\n\r\n", 403, ""},
 		{"Origin that only starts like an allowed one: 403", valid + "Origin: http://good.example.evil\r\n\r\n", 403, ""},
@@ -252,4 +262,12 @@ func TestConformanceHandshakeRejections(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// rfcPadHead ends the request head start (header lines, no blank line)
+// with a padding header that makes the whole head, blank line included,
+// exactly size bytes.
+func rfcPadHead(start string, size int) string {
+	const name, end = "X-Pad: ", "\r\n\r\n"
+	return start + name + strings.Repeat("p", size-len(start)-len(name)-len(end)) + end
 }

@@ -137,12 +137,17 @@ func TestConformanceMaxMessage(t *testing.T) {
 	cfg := conformanceConfig()
 	cfg.MaxMessage = 1 << 20
 	addr := startServer(t, cfg)
-	// tooBig sends frames while reading, and expects 1009. The server may
-	// echo part of the message first, and may close while the client is
-	// still writing.
-	tooBig := func(c *rfcConn, frames ...rfcFrame) {
+	// tooBig sends the message payload as frames while reading, and
+	// expects 1009. The server may close while the client is still
+	// writing, and may have echoed part of the message first: no more than
+	// the limit, and byte-exact.
+	tooBig := func(c *rfcConn, payload []byte, frames ...rfcFrame) {
 		c.writeAsync(rfcWire(frames...), 64<<10)
 		c.expectClose(1009)
+		c.expectEchoPrefix(payload)
+		if len(c.msg) > int(cfg.MaxMessage) {
+			c.t.Fatalf("before closing, the server echoed %d bytes, over the limit of %d", len(c.msg), cfg.MaxMessage)
+		}
 	}
 	huge := uint64(1) << 40
 	cases := []rfcCase{
@@ -153,17 +158,20 @@ func TestConformanceMaxMessage(t *testing.T) {
 			rfcEchoLarge(c, rfcOpText, rfcPayload(rfcOpText, 1<<20), 64<<10, 1<<20)
 		}},
 		{"9.x binary of 2 MiB in one frame: 1009", func(c *rfcConn) {
-			tooBig(c, rfcMsg(rfcOpBinary, rfcPayload(rfcOpBinary, 2<<20)))
+			p := rfcPayload(rfcOpBinary, 2<<20)
+			tooBig(c, p, rfcMsg(rfcOpBinary, p))
 		}},
 		{"9.x text of 2 MiB in one frame: 1009", func(c *rfcConn) {
-			tooBig(c, rfcMsg(rfcOpText, rfcPayload(rfcOpText, 2<<20)))
+			p := rfcPayload(rfcOpText, 2<<20)
+			tooBig(c, p, rfcMsg(rfcOpText, p))
 		}},
 		{"9.x binary of 2 MiB in 256 KiB fragments: 1009", func(c *rfcConn) {
-			tooBig(c, rfcFragments(rfcOpBinary, rfcPayload(rfcOpBinary, 2<<20), 256<<10)...)
+			p := rfcPayload(rfcOpBinary, 2<<20)
+			tooBig(c, p, rfcFragments(rfcOpBinary, p, 256<<10)...)
 		}},
 		{"9.x 1 MiB + 1 byte in two fragments: 1009", func(c *rfcConn) {
 			p := rfcPayload(rfcOpBinary, 1<<20+1)
-			tooBig(c, rfcFrag(rfcOpBinary, p[:1<<20], false), rfcFrag(rfcOpCont, p[1<<20:], true))
+			tooBig(c, p, rfcFrag(rfcOpBinary, p[:1<<20], false), rfcFrag(rfcOpCont, p[1<<20:], true))
 		}},
 		{"9.x frame declaring 2^40 bytes, 10 sent: 1009 at once", func(c *rfcConn) {
 			f := rfcMsg(rfcOpBinary, []byte("0123456789"))

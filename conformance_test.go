@@ -160,6 +160,17 @@ func (c *rfcConn) expectCloseFIN(code uint16) {
 	}
 }
 
+// expectEchoPrefix checks that what the server echoed of a message it then
+// failed (the echo streams, so it may have sent the start) is the start of
+// sent, byte-exact.
+func (c *rfcConn) expectEchoPrefix(sent []byte) {
+	c.t.Helper()
+	if !bytes.HasPrefix(sent, c.msg) {
+		c.t.Fatalf("before closing, the server echoed %d bytes %s that do not start the message sent %s%s",
+			len(c.msg), rfcShort(c.msg), rfcShort(sent), rfcDiff(c.msg, sent))
+	}
+}
+
 // closeNormally ends a case that expects the connection to be healthy:
 // close 1000, answered by close 1000 with nothing before it, then TCP
 // closed by the server.

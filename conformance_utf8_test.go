@@ -160,6 +160,12 @@ func TestConformanceUTF8(t *testing.T) {
 			c.expectText("middle frame payload")
 			c.closeNormally()
 		}},
+		{"6.x empty fragments inside a code point", func(c *rfcConn) {
+			c.send(rfcFrag(rfcOpText, []byte("a\xce"), false), rfcFrag(rfcOpCont, nil, false), rfcFrag(rfcOpCont, []byte("\xba"), false),
+				rfcFrag(rfcOpCont, []byte("\xf0\x9d"), false), rfcFrag(rfcOpCont, nil, false), rfcFrag(rfcOpCont, []byte("\x84\x9e"), true))
+			c.expectText("aκ𝄞")
+			c.closeNormally()
+		}},
 		{"6.x code point split across 3 fragments with pings between", func(c *rfcConn) {
 			c.send(rfcFrag(rfcOpText, []byte("a\xf0\x9d"), false), rfcPing("1"), rfcFrag(rfcOpCont, []byte("\x84"), false),
 				rfcPing("2"), rfcFrag(rfcOpCont, []byte("\x9eb"), true))
@@ -213,6 +219,7 @@ func TestConformanceUTF8(t *testing.T) {
 						c.closeNormally()
 					} else {
 						c.expectClose(1007)
+						c.expectEchoPrefix(s.payload)
 					}
 				}
 			}})
@@ -249,6 +256,7 @@ func rfcFailFastCases() []rfcCase {
 				c.send(rfcFrag(op, unhex(p), false))
 			}
 			c.expectClose(1007)
+			c.expectEchoPrefix(unhex(strings.Join(parts, "")))
 		}
 	}
 	// chops sends one final text frame whose payload is whole, but writes
@@ -267,6 +275,7 @@ func rfcFailFastCases() []rfcCase {
 				start = end
 			}
 			c.expectClose(1007)
+			c.expectEchoPrefix(unhex(whole))
 		}
 	}
 	const kosme = "cebae1bdb9cf83cebcceb5"
@@ -283,6 +292,7 @@ func rfcFailFastCases() []rfcCase {
 			f.declared = &big
 			c.send(f)
 			c.expectClose(1007)
+			c.expectEchoPrefix(f.payload)
 		}},
 	}
 }
