@@ -179,6 +179,9 @@ func TestFormat(t *testing.T) {
 		{micros(1250), "1.25 ms"},
 		{micros(25000), "25.0 ms"},
 		{micros(2.1e6), "2.10 s"},
+		{fineMicros(0.6523), "0.652 µs"},
+		{fineMicros(12.34), "12.3 µs"},
+		{fineMicros(456.7), "457 µs"},
 		{mib(2048), "2.0 MiB"},
 		{ratio(12.34, true), "12×"},
 		{ratio(0.5, true), "0.50×"},
@@ -215,7 +218,8 @@ func testReport() *Report {
 		Servers:   []Server{serverNamed(AllServers(), Wsreactor), serverNamed(AllServers(), Twisted), serverNamed(AllServers(), GnetTCP), serverNamed(AllServers(), NodeWS)},
 		Scenarios: []Scenario{echo, idle},
 		Outcomes: []*Outcome{
-			{Scenario: echo.Name, Server: Wsreactor, Median: res(130000, 900, 0)},
+			{Scenario: echo.Name, Server: Wsreactor, Median: res(130000, 900, 0),
+				Rounds: []Result{{Msgs: 650000, ServerCPUS: 5}, {Msgs: 1000, ServerCPUS: 0}}},
 			{Scenario: echo.Name, Server: Twisted, Median: res(13000, 9000, 0)},
 			{Scenario: echo.Name, Server: GnetTCP, Median: res(260000, 400, 0)},
 			{Scenario: echo.Name, Server: NodeWS, Failures: []string{"round 1: compare: node exited"}},
@@ -252,8 +256,8 @@ func TestRatio(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	md := testReport().Markdown([]string{"throughput.svg"})
 	for _, want := range []string{
-		"| scenario | server | msgs/s | MB/s | p50 | p99 | p99.9 | server CPU | server RSS | vs Twisted | vs TCP ceiling |",
-		"| 100 conns × 64 B × 1 in flight | wsreactor | 130,000 | 8.3 | 450 µs | 900 µs | 1.80 ms | 99% | 20.0 MiB | 10× | 0.50× |",
+		"| scenario | server | msgs/s | MB/s | p50 | p99 | p99.9 | server CPU | CPU per msg | server RSS | vs Twisted | vs TCP ceiling |",
+		"| 100 conns × 64 B × 1 in flight | wsreactor | 130,000 | 8.3 | 450 µs | 900 µs | 1.80 ms | 99% | 7.69 µs | 20.0 MiB | 10× | 0.50× |",
 		"|  | Twisted+Autobahn | 13,000 |",
 		"|  | node ws ⚠ | failed | – |",
 		"| 15,000 idle conns | wsreactor | 800 B | 20.0 MiB | 99% | 11× | – |",

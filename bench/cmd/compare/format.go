@@ -43,6 +43,18 @@ func micros(us float64) string {
 	return fmt.Sprintf("%.2f s", us/1e6)
 }
 
+// fineMicros formats a small duration in microseconds with three
+// significant digits: "0.652 µs", "12.3 µs", "456 µs".
+func fineMicros(us float64) string {
+	switch {
+	case us <= 0:
+		return "–"
+	case us < 1000:
+		return fmt.Sprintf("%.3g µs", us)
+	}
+	return micros(us)
+}
+
 // mib formats a size given in KiB as MiB: "12.3 MiB".
 func mib(kib float64) string {
 	if kib <= 0 {

@@ -144,8 +144,16 @@ func (rep *Report) body(charts []string, linkPrefix, heading string) string {
 	return b.String()
 }
 
-// writeSetup writes the machine and the settings of the run.
+// writeSetup writes the machine, the pinning and the rounds of the run.
 func (rep *Report) writeSetup(b *strings.Builder) {
+	rep.writeMachine(b)
+	s := rep.Settings
+	fmt.Fprintf(b, "- Median of %d round(s); each run: warm-up %s, measured %s unless the scenario says otherwise; servers interleaved within a round, each started fresh on a new port\n\n",
+		s.Rounds, s.Warmup, s.Duration)
+}
+
+// writeMachine writes when and where the run was, and how it was pinned.
+func (rep *Report) writeMachine(b *strings.Builder) {
 	m := rep.Machine
 	fmt.Fprintf(b, "- Run: %s, %s, `%s`\n", rep.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		rep.Finished.Sub(rep.Started).Round(time.Second), rep.Command)
@@ -160,8 +168,6 @@ func (rep *Report) writeSetup(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "- Each server %s with one event loop (`-loops 1`); wsload %s with one loop and %d source addresses\n",
 		pin(s.ServerCPU), pin(s.ClientCPU), s.Sources)
-	fmt.Fprintf(b, "- Median of %d round(s); each run: warm-up %s, measured %s unless the scenario says otherwise; servers interleaved within a round, each started fresh on a new port\n\n",
-		s.Rounds, s.Warmup, s.Duration)
 }
 
 // writeGroup writes the table of one scenario group, if it ran.
@@ -182,7 +188,7 @@ func (rep *Report) writeGroup(b *strings.Builder, group, heading string) {
 	case GroupConnect:
 		b.WriteString("| scenario | server | conns/s | p50 | p99 | p99.9 | server CPU | server RSS | vs Twisted | vs TCP ceiling |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	default:
-		b.WriteString("| scenario | server | msgs/s | MB/s | p50 | p99 | p99.9 | server CPU | server RSS | vs Twisted | vs TCP ceiling |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| scenario | server | msgs/s | MB/s | p50 | p99 | p99.9 | server CPU | CPU per msg | server RSS | vs Twisted | vs TCP ceiling |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	}
 	for _, sc := range scs {
 		first := true
@@ -211,7 +217,7 @@ func (rep *Report) row(sc Scenario, srv Server, o *Outcome, title string) string
 	cells := []string{mdEscape(title), mdEscape(name)}
 	m := o.Median
 	if m == nil {
-		n := 9
+		n := 10
 		switch sc.Group {
 		case GroupIdle:
 			n = 5
@@ -232,7 +238,7 @@ func (rep *Report) row(sc Scenario, srv Server, o *Outcome, title string) string
 		cells = append(cells, thousands(m.ConnectsPerSec), micros(m.P50us), micros(m.P99us), micros(m.P999us), cpu, mib(m.ServerRSSKB))
 	default:
 		cells = append(cells, thousands(m.MsgsPerSec), fmt.Sprintf("%.1f", m.MBPerSec),
-			micros(m.P50us), micros(m.P99us), micros(m.P999us), cpu, mib(m.ServerRSSKB))
+			micros(m.P50us), micros(m.P99us), micros(m.P999us), cpu, fineMicros(o.CPUPerMsg()), mib(m.ServerRSSKB))
 	}
 	cells = append(cells, ratio(vsT, okT), ratio(vsC, okC))
 	return "| " + strings.Join(cells, " | ") + " |\n"

@@ -110,6 +110,20 @@ func (o *Outcome) Failed() bool {
 	return len(o.Failures) > 0 || (o.Median != nil && (o.Median.Errors > 0 || o.Median.Mismatches > 0))
 }
 
+// CPUPerMsg is the median over the rounds of the server's CPU time per
+// echoed message, in microseconds: what a message costs the server, which
+// stays meaningful when the server did not get a whole core (a busy machine,
+// or a client-bound run). 0 when unknown.
+func (o *Outcome) CPUPerMsg() float64 {
+	var vals []float64
+	for _, r := range o.Rounds {
+		if r.Msgs > 0 && r.ServerCPUS > 0 {
+			vals = append(vals, r.ServerCPUS*1e6/r.Msgs)
+		}
+	}
+	return median(vals)
+}
+
 // clip shortens b for an error message.
 func clip(b []byte, n int) string {
 	if len(b) > n {

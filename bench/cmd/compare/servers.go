@@ -47,8 +47,8 @@ func AllServers() []Server {
 		},
 		{
 			Name: Nbio, Label: "nbio", goPkg: "./peers/nbio",
-			args:   []string{"-executor", "pool"},
-			Config: "lesismal/nbio nbhttp + websocket.Upgrader; NPoller 1, GOMAXPROCS 1, IOModNonBlocking, MaxLoad 1e6, ReleaseWebsocketPayload, OnMessage on nbio's goroutine pool (its default), no compression, MessageLengthLimit 64 MiB, KeepaliveTime off",
+			args:   []string{"-executor", "sync"},
+			Config: "lesismal/nbio nbhttp + websocket.Upgrader; NPoller 1, GOMAXPROCS 1, IOModNonBlocking, MaxLoad 1e6, ReleaseWebsocketPayload, OnMessage on the poller goroutine (cheaper per message on one core than nbio's default goroutine pool), no compression, MessageLengthLimit 64 MiB, KeepaliveTime off",
 		},
 		{
 			Name: GobwasGnet, Label: "gobwas/ws+gnet", goPkg: "./peers/gobwasgnet",

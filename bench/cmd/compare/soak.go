@@ -124,6 +124,7 @@ wait:
 	tick.Stop()
 	take()
 	stopErr := p.stop(5 * time.Second)
+	rep.Finished = time.Now()
 	res, parseErr := ParseResult(ld.out)
 
 	var csv strings.Builder
@@ -163,8 +164,8 @@ func soakMarkdown(rep *Report, opt SoakOptions, samples []Sample, res Result, lo
 	var b strings.Builder
 	b.WriteString("# wsreactor soak (issue 4)\n\n")
 	b.WriteString("Written by `bench/cmd/compare -soak`; do not edit by hand.\n\n")
-	rep.writeSetup(&b)
-	fmt.Fprintf(&b, "%s connections, each echoing one 64 B message per second for %s (after a 10 s warm-up), against wsreactor; "+
+	rep.writeMachine(&b)
+	fmt.Fprintf(&b, "\n%s connections, each echoing one 64 B message per second for %s (after a 10 s warm-up), against wsreactor; "+
 		"wsload started %.0f s after the server. Every %s the runner read the server's VmRSS and Threads from /proc/PID/status "+
 		"and counted /proc/PID/fd (wsreactor does not expose its goroutine count, so threads stand in for it).\n\n",
 		thousands(float64(opt.Conns)), opt.Duration, loadAt.Seconds(), opt.Interval)
