@@ -42,6 +42,54 @@ func TestConformanceConcurrent(t *testing.T) {
 	}
 }
 
+// 20 connections echo 1 MiB messages at the same time, text and binary,
+// cut into fragments of different sizes: connections on one event loop
+// share its buffers, and must not see each other's bytes.
+func TestConformanceConcurrentLarge(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t, conformanceConfig())
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op := []byte{rfcOpText, rfcOpBinary}[i%2]
+			payload := rfcBinaryPayload(1<<20, uint64(i))
+			if op == rfcOpText {
+				payload = rfcTextPayload(1<<20 - i)
+			}
+			if err := rfcEchoOnce(addr, op, payload, 1000+997*i); err != nil {
+				errs <- fmt.Errorf("connection %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// rfcEchoOnce opens a connection, sends payload as a message of op in
+// fragments of fragSize while reading its echo, and closes.
+func rfcEchoOnce(addr string, op byte, payload []byte, fragSize int) error {
+	c, err := rfcOpen(addr)
+	if err != nil {
+		return err
+	}
+	defer c.conn.Close()
+	done := c.writeAsync(rfcWire(rfcFragments(op, payload, fragSize)...), 64<<10)
+	if err := c.checkMessage(op, payload); err != nil {
+		return err
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	return c.closeHandshake()
+}
+
 // rfcConcurrentClient opens a connection, waits until every client has
 // opened its own, then echoes three messages (one fragmented, one
 // interleaved with a ping) and closes.
