@@ -1,8 +1,8 @@
 package protocol
 
 import (
-	"fmt"
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"

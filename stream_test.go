@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// TestHugeMessageStreams: with -max-message 0 a 1 GiB message echoes
+// byte-exact to a client that reads while it sends, and the server's memory
+// does not grow with the message: the echo streams.
+func TestHugeMessageStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 1 GiB")
+	}
+	size := int64(1 << 30)
+	if raceEnabled {
+		size = 128 << 20
+	}
+	p := startProc(t, "-loops", "1", "-max-message", "0", "-ping-interval", "0")
+	ws, err := dialWS(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	// Warm up (pools, buffers, gnet's output buffer, the runtime) with a
+	// smaller stream of the same kind, then take the baseline.
+	streamEcho(t, ws, 64<<20)
+	time.Sleep(100 * time.Millisecond)
+	base := p.rssKB(t)
+
+	var peak atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // RSS sampler
+		defer wg.Done()
+		for {
+			if kb := int64(p.rssKB(t)); kb > peak.Load() {
+				peak.Store(kb)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	frames := streamEcho(t, ws, size)
+	close(done)
+	wg.Wait()
+	growth := peak.Load() - int64(base)
+	t.Logf("%d MiB echoed in %d fragments; RSS %d KiB before, peak %d KiB (growth %d KiB)", size>>20, frames, base, peak.Load(), growth)
+	if growth >= 1024 {
+		t.Errorf("server RSS grew by %d KiB while streaming; want < 1 MiB", growth)
+	}
+}
+
+// streamEcho sends one binary message of size bytes while reading its echo
+// and checks every byte; it returns the number of fragments of the echo.
+// The client reads at the pace it sends: its writer stays at most window
+// bytes ahead of its reader, as a client that consumes what it gets would
+// (with no bound, a writer that outruns its own reader makes the echo back
+// up in the server: gnet cannot stop reading a socket).
+func streamEcho(t *testing.T, ws *wsConn, size int64) int {
+	t.Helper()
+	const window = 4 << 20
+	var got atomic.Int64
+	writeErr := make(chan error, 1)
+	go func() { // writer: one frame declaring the whole size, payload in chunks
+		key := [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
+		hdr := []byte{0x82, 0x80 | 127}
+		hdr = binary.BigEndian.AppendUint64(hdr, uint64(size))
+		hdr = append(hdr, key[:]...)
+		ws.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+		if _, err := ws.Write(hdr); err != nil {
+			writeErr <- err
+			return
+		}
+		// The stream repeats a 64 KiB pattern, a multiple of 4 bytes, so one
+		// masked copy serves every chunk and the client stays cheap.
+		buf := frame.AppendMaskedFrame(nil, true, frame.OpBinary, key, pattern)[6+8:] // drop the header
+		for off := int64(0); off < size; off += int64(len(buf)) {
+			for off-got.Load() > window {
+				time.Sleep(50 * time.Microsecond)
+			}
+			if _, err := ws.Write(buf); err != nil {
+				writeErr <- fmt.Errorf("write at %d: %v", off, err)
+				return
+			}
+		}
+		writeErr <- nil
+	}()
+
+	// Reader: reassemble the echo's fragments and check every byte.
+	ws.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	var n64 int64
+	frames := 0
+	for n64 < size {
+		h, n, err := readFrameHeader(ws.br)
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", n64, err)
+		}
+		frames++
+		if (frames == 1) != (h != frame.OpContinuation) {
+			b, _ := ws.br.Peek(int(min(n, 125)))
+			t.Fatalf("frame %d (after %d bytes) has opcode %v: %q", frames, n64, h, b)
+		}
+		for n > 0 {
+			at := n64 % int64(len(pattern))
+			k := min(n, int64(len(pattern))-at, int64(ws.br.Size()))
+			b, err := ws.br.Peek(int(k))
+			if err != nil {
+				t.Fatalf("after %d bytes: %v", n64, err)
+			}
+			if !bytes.Equal(b, pattern[at:at+k]) {
+				t.Fatalf("echo differs in bytes %d..%d", n64, n64+k)
+			}
+			ws.br.Discard(int(k))
+			n64 += k
+			got.Store(n64)
+			n -= k
+		}
+	}
+	if err := <-writeErr; err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
+// pattern is the repeating content of the streamed message.
+var pattern = func() []byte {
+	b := make([]byte, 64<<10)
+	for i := range b {
+		b[i] = byte(i ^ i>>8 ^ i>>13)
+	}
+	return b
+}()
+
+// readFrameHeader reads an unmasked server frame header, returning its
+// opcode and payload length.
+func readFrameHeader(br *bufio.Reader) (frame.Opcode, int64, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return 0, 0, err
+	}
+	if h[1]&0x80 != 0 {
+		return 0, 0, fmt.Errorf("server frame is masked")
+	}
+	n := int64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return 0, 0, err
+		}
+		n = int64(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return 0, 0, err
+		}
+		n = int64(binary.BigEndian.Uint64(l[:]))
+	}
+	return frame.Opcode(h[0] & 0x0f), n, nil
+}
