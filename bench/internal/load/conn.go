@@ -69,11 +69,11 @@ type conn struct {
 	key    string
 
 	// Timing.
-	sendAt  int64   // closed loop: when the current batch was written; connect mode: when the cycle began
-	times   []int64 // fixed rate: intended send time of message s at s&(len-1)
-	phase   int64   // fixed rate: intended time of message 0
-	dtok    uint32  // deadline token; bumping it cancels the pending deadline
-	events  uint32  // epoll events registered
+	sendAt int64   // closed loop: when the current batch was written; connect mode: when the cycle began
+	times  []int64 // fixed rate: intended send time of message s at s&(len-1)
+	phase  int64   // fixed rate: intended time of message 0
+	dtok   uint32  // deadline token; bumping it cancels the pending deadline
+	events uint32  // epoll events registered
 
 	opened   bool
 	checking bool // idle mode: an echo check is outstanding
@@ -299,7 +299,7 @@ func (c *conn) flush() bool {
 		default:
 			return c.watchOutput(false)
 		}
-		n, err := unix.Write(c.fd, p)
+		n, err := sysWrite(c.fd, p)
 		if n > 0 {
 			if ctl {
 				c.ctl = c.ctl[n:]
@@ -352,7 +352,7 @@ func (c *conn) watchOutput(on bool) bool {
 func (c *conn) onReadable() {
 	l := c.l
 	for {
-		n, err := unix.Read(c.fd, l.buf)
+		n, err := sysRead(c.fd, l.buf)
 		switch {
 		case n > 0:
 			l.now = l.clock()
