@@ -56,8 +56,8 @@ func AllServers() []Server {
 		},
 		{
 			Name: Gorilla, Label: "gorilla", goPkg: "./peers/gorilla",
-			args:   []string{"-mode", "copy"},
-			Config: "gorilla/websocket, goroutine per connection, GOMAXPROCS 1, 4 KiB read/write buffers, NextReader/NextWriter + io.Copy, no compression, read limit 64 MiB (no UTF-8 check: gorilla leaves it to the application)",
+			args:   []string{"-mode", "message"},
+			Config: "gorilla/websocket, goroutine per connection, GOMAXPROCS 1, 4 KiB read/write buffers, ReadMessage/WriteMessage (cheaper than NextReader/NextWriter + io.Copy overall, see bench/README.md), no compression, read limit 64 MiB (no UTF-8 check: gorilla leaves it to the application)",
 		},
 		{
 			Name: NodeWS, Label: "node ws", script: []string{"node", "peers/nodews/echo.js"},

@@ -3,16 +3,16 @@
 // way, with one goroutine per connection that reads a message and writes it
 // back.
 //
-//	gorilla -addr 127.0.0.1:9001 -loops 1 [-mode copy|message] [-buffer 4096]
+//	gorilla -addr 127.0.0.1:9001 -loops 1 [-mode message|copy] [-buffer 4096]
 //
-// -mode copy (the default) streams each message through NextReader and
-// NextWriter with io.Copy, which gorilla's own Autobahn echo uses and which
-// allocates nothing per message; -mode message uses ReadMessage and
-// WriteMessage, which allocates the whole message. Both write one frame per
-// message for messages that fit the 4 KiB write buffer (copy mode sends a
-// larger message as 4 KiB fragments). Compression is off; the message limit
-// is -max-message (64 MiB by default, like wsreactor's); -loops sets
-// GOMAXPROCS.
+// -mode message (the default, the loop of gorilla's own echo example) uses
+// ReadMessage and WriteMessage, which hold the whole message and write it as
+// one frame with one writev; -mode copy streams each message through
+// NextReader and NextWriter with io.Copy (gorilla's Autobahn echo), which
+// allocates nothing per message but sends a message larger than the 4 KiB
+// write buffer as 4 KiB fragments, one write each. bench/README.md has the
+// measurements behind the default. Compression is off; the message limit is
+// -max-message (64 MiB by default, like wsreactor's); -loops sets GOMAXPROCS.
 package main
 
 import (
@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "copy", "echo with NextReader/NextWriter + io.Copy (copy) or ReadMessage/WriteMessage (message)")
+	mode := flag.String("mode", "message", "echo with ReadMessage/WriteMessage (message) or NextReader/NextWriter + io.Copy (copy)")
 	bufSize := flag.Int("buffer", 4096, "read and write buffer size per connection")
 	cfg := peer.Parse("gorilla")
 	echo := map[string]func(*websocket.Conn) error{"copy": echoCopy, "message": echoMessage}[*mode]
