@@ -53,6 +53,8 @@ type loop struct {
 	hist *hdrhistogram.Histogram
 	st   stats
 
+	checkTodo  []timer // idle mode: connections (id, gen) to check
+	checkNext  int
 	todo       []target // waiting for a pending-handshake slot
 	pending    int      // connects and handshakes in progress
 	maxPending int
@@ -266,9 +268,13 @@ func (l *loop) runTimers() {
 }
 
 func (l *loop) fire(t timer) {
-	if t.kind == timerRetry {
+	switch t.kind {
+	case timerRetry:
 		l.todo = append(l.todo, target{index: t.id, attempt: t.tok})
 		l.pump()
+		return
+	case timerCheck:
+		l.checkSome()
 		return
 	}
 	c := l.slots[t.id]

@@ -51,28 +51,50 @@ func (l *loop) startTraffic(t0 int64) {
 			c.phase = t0 + int64(float64(c.target.index)/float64(r.cfg.Conns)*r.period)
 			l.addTimer(timer{at: c.phase, id: c.id, gen: c.gen, kind: timerSend})
 		} else {
+			l.now = l.clock()
 			c.sendMessages(r.fs.k)
 		}
 	}
 	l.runTimers()
 }
 
-// check sends one message on every open connection (idle mode) and returns
-// how many; each finishes by echo, error or deadline, counted in r.checked.
+// check marks every open connection for an echo check (idle mode) and returns
+// how many; each check ends by echo, error or deadline, counted in r.checked.
+// The messages go out checkBurst at a time between rounds of events, so the
+// echoes of the first are read (and timed) while the rest are being sent.
 func (l *loop) check() int {
-	l.now = l.clock()
-	n := 0
+	l.checkTodo = l.checkTodo[:0]
 	for _, c := range l.slots {
 		if c == nil || c.state != stOpen {
 			continue
 		}
-		n++
 		c.checking = true
+		l.checkTodo = append(l.checkTodo, timer{id: c.id, gen: c.gen})
+	}
+	l.checkSome()
+	return len(l.checkTodo)
+}
+
+const checkBurst = 64
+
+// checkSome sends the next burst of check messages and schedules the next burst.
+func (l *loop) checkSome() {
+	for i := 0; i < checkBurst && l.checkNext < len(l.checkTodo); i++ {
+		t := l.checkTodo[l.checkNext]
+		l.checkNext++
+		c := l.slots[t.id]
+		if c.gen != t.gen || c.state != stOpen {
+			continue
+		}
+		l.now = l.clock()
 		c.setDeadline(l.r.cfg.Timeout)
 		c.sendMessages(1)
 	}
-	l.runTimers()
-	return n
+	if l.checkNext < len(l.checkTodo) {
+		l.addTimer(timer{at: l.now, kind: timerCheck})
+	} else {
+		l.checkTodo, l.checkNext = l.checkTodo[:0], 0
+	}
 }
 
 // drain stops new sends; each connection closes once its outstanding echoes

@@ -6,6 +6,7 @@ const (
 	timerDeadline                  // a connect, handshake, drain, check or close deadline
 	timerRetry                     // reconnect a target after backoff (id is the target, tok the attempt)
 	timerLinger                    // after the server's close frame: give it a moment to close TCP first
+	timerCheck                     // idle mode: send the next burst of check messages
 )
 
 // timer is one entry of a loop's timer heap. Entries are never removed:
