@@ -358,6 +358,7 @@ func (c *conn) onReadable() {
 			l.now = l.clock()
 			l.meas = l.r.measuring.Load()
 			c.consume(l.buf[:n])
+			l.flushRecords()
 			return
 		case err == nil:
 			c.onEOF()

@@ -9,7 +9,9 @@ import (
 
 // consumeRaw checks bytes from a plain TCP echo: they must equal, in order,
 // the masked frames we wrote. A message is complete when its frame's last
-// byte is back. p is lent for the call only.
+// byte is back. Bytes are compared in one span up to the end of the batch;
+// only a span that differs is walked frame by frame to count the messages
+// that differ. p is lent for the call only.
 func (c *conn) consumeRaw(p []byte) {
 	fs := c.l.r.fs
 	f := fs.frameLen
@@ -22,18 +24,34 @@ func (c *conn) consumeRaw(p []byte) {
 	}
 	for len(p) > 0 {
 		j := int(c.rseq % uint64(fs.k))
-		exp := c.b.req[j*f+c.roff : (j+1)*f]
+		exp := c.b.req[j*f+c.roff : fs.k*f]
 		n := min(len(p), len(exp))
-		if !bytes.Equal(p[:n], exp[:n]) {
-			c.msgBad = true
-		}
-		p = p[n:]
-		c.roff += n
-		if c.roff == f {
-			c.roff = 0
-			if !c.completeMessage() {
-				return
+		done := (c.roff + n) / f
+		if bytes.Equal(p[:n], exp[:n]) {
+			if done > 0 && c.msgBad {
+				c.msgBad = false
+				c.mismatch("echoed bytes differ from those sent")
 			}
+		} else {
+			for off, r := 0, c.roff; off < n; {
+				seg := min(f-r, n-off)
+				if !bytes.Equal(p[off:off+seg], exp[off:off+seg]) {
+					c.msgBad = true
+				}
+				off, r = off+seg, r+seg
+				if r == f {
+					if c.msgBad {
+						c.msgBad = false
+						c.mismatch("echoed bytes differ from those sent")
+					}
+					r = 0
+				}
+			}
+		}
+		c.roff = (c.roff + n) % f
+		p = p[n:]
+		if done > 0 && !c.completeMessages(done) {
+			return
 		}
 	}
 }
@@ -200,24 +218,32 @@ func (c *conn) endFrame() bool {
 	return c.completeMessage()
 }
 
-// completeMessage counts a fully echoed message and its latency, then lets
-// the mode decide what comes next once nothing is outstanding.
+// completeMessage counts a fully echoed message (a mismatch if any of its
+// bytes differed).
 func (c *conn) completeMessage() bool {
-	l := c.l
 	if c.msgBad {
 		c.msgBad = false
 		c.mismatch("echoed bytes differ from those sent")
 	}
+	return c.completeMessages(1)
+}
+
+// completeMessages counts n fully echoed messages and their latencies, then
+// lets the mode decide what comes next once nothing is outstanding.
+func (c *conn) completeMessages(n int) bool {
+	l := c.l
 	seq := c.rseq
-	c.rseq++
+	c.rseq += uint64(n)
 	if l.meas {
-		l.st.msgs++
-		l.st.bytes += int64(l.r.fs.size)
-		sent := c.sendAt
-		if c.times != nil {
-			sent = c.times[seq&uint64(len(c.times)-1)]
+		l.st.msgs += int64(n)
+		l.st.bytes += int64(n) * int64(l.r.fs.size)
+		if c.times == nil {
+			l.record(l.now-c.sendAt, int64(n))
+		} else {
+			for s := seq; s < c.rseq; s++ {
+				l.record(l.now-c.times[s&uint64(len(c.times)-1)], 1)
+			}
 		}
-		l.record(l.now - sent)
 	}
 	if c.rseq == c.iseq {
 		return l.onIdle(c)

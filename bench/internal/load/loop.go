@@ -49,9 +49,11 @@ type loop struct {
 	tasks []func()
 	spare []func()
 
-	rng  *rand.Rand // handshake keys
-	hist *hdrhistogram.Histogram
-	st   stats
+	rng    *rand.Rand // handshake keys
+	hist   *hdrhistogram.Histogram
+	runLat int64 // pending run of equal latency samples, see record
+	runN   int64
+	st     stats
 
 	checkTodo  []timer // idle mode: connections (id, gen) to check
 	checkNext  int
@@ -375,16 +377,24 @@ func (l *loop) abortAll() {
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, 3) }
 
-// record adds one latency sample to the loop's histogram.
-func (l *loop) record(lat int64) {
-	if lat < 1 {
-		lat = 1
-	}
+// record adds n latency samples of lat nanoseconds. Equal samples in a row
+// (a batch echoed in one read) become one histogram update in flushRecords.
+func (l *loop) record(lat, n int64) {
+	lat = min(max(lat, 1), histMax)
 	if lat > l.st.maxLat {
 		l.st.maxLat = lat
 	}
-	if lat > histMax {
-		lat = histMax
+	if lat != l.runLat {
+		l.flushRecords()
+		l.runLat = lat
 	}
-	l.hist.RecordValue(lat)
+	l.runN += n
+}
+
+// flushRecords puts the pending run of equal samples into the histogram.
+func (l *loop) flushRecords() {
+	if l.runN > 0 {
+		l.hist.RecordValues(l.runLat, l.runN)
+		l.runN = 0
+	}
 }

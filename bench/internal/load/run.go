@@ -311,6 +311,7 @@ func (r *runner) stop() Result {
 	hist := newHist()
 	for _, l := range r.loops {
 		l.call(func() {
+			l.flushRecords()
 			st.msgs += l.st.msgs
 			st.bytes += l.st.bytes
 			st.cycles += l.st.cycles
