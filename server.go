@@ -100,19 +100,34 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 type factory struct{ srv *protocol.Server }
 
 func (f factory) BuildProtocol(net.Addr) reactor.Protocol {
-	return &wsProtocol{Conn: f.srv.NewConn()}
+	p := new(wsProtocol)
+	f.srv.InitConn(&p.conn)
+	return p
 }
 
 // wsProtocol adapts the WebSocket state machine, which knows nothing of the
-// reactor, to reactor.Protocol.
-type wsProtocol struct{ *protocol.Conn }
+// reactor, to reactor.Protocol. The state machine and its transport adapter
+// live in this one allocation.
+type wsProtocol struct {
+	conn protocol.Conn
+	tr   transport
+}
 
-func (p *wsProtocol) ConnectionMade(t reactor.Transport) { p.Conn.ConnectionMade(transport{t}) }
+func (p *wsProtocol) ConnectionMade(t reactor.Transport) {
+	p.tr.Transport = t
+	p.conn.ConnectionMade(&p.tr)
+}
+
+func (p *wsProtocol) DataReceived(data []byte)    { p.conn.DataReceived(data) }
+func (p *wsProtocol) ConnectionLost(reason error) { p.conn.ConnectionLost(reason) }
+
+// GoingAway starts the connection's part of a graceful shutdown.
+func (p *wsProtocol) GoingAway() { p.conn.GoingAway() }
 
 // transport adapts reactor.Transport to protocol.Transport: the two differ
 // only in the type CallLater returns.
 type transport struct{ reactor.Transport }
 
-func (t transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
+func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
 	return t.Transport.CallLater(d, fn)
 }
