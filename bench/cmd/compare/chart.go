@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -25,25 +26,70 @@ var chartNames = []string{"throughput", "latency", "idle"}
 // per idle connection), each .svg or .png as chartFormat says.
 func (rep *Report) WriteCharts(dir string) ([]string, error) {
 	var written []string
-	type chart struct {
+	type chartFile struct {
 		file string
-		draw func() (*plot.Plot, vg.Length, bool)
+		draw func() (chart, bool)
 	}
-	for _, c := range []chart{
+	for _, c := range []chartFile{
 		{"throughput." + chartFormat, rep.throughputChart},
 		{"latency." + chartFormat, rep.latencyChart},
 		{"idle." + chartFormat, rep.idleChart},
 	} {
-		p, width, ok := c.draw()
+		ch, ok := c.draw()
 		if !ok {
 			continue
 		}
-		if err := p.Save(width, 5*vg.Inch, filepath.Join(dir, c.file)); err != nil {
+		if err := ch.save(filepath.Join(dir, c.file)); err != nil {
 			return written, fmt.Errorf("compare: draw %s: %v", c.file, err)
 		}
 		written = append(written, c.file)
 	}
 	return written, nil
+}
+
+// legendWidth is the margin at the right of a chart that holds its legend,
+// so that the legend never hides a bar.
+const legendWidth = 2.2 * vg.Inch
+
+// chart is a plot ready to be saved.
+type chart struct {
+	p      *plot.Plot
+	width  vg.Length // of the plot, without the legend's margin
+	legend bool      // the plot has a legend, drawn in a margin at its right
+}
+
+// chartHeight is the height of every chart.
+const chartHeight = 5 * vg.Inch
+
+// save draws the chart into a file of chartFormat.
+func (ch chart) save(path string) error {
+	w := ch.width
+	if ch.legend {
+		w += legendWidth
+	}
+	c, err := draw.NewFormattedCanvas(w, chartHeight, chartFormat)
+	if err != nil {
+		return err
+	}
+	dc := draw.New(c)
+	if ch.legend {
+		legend := ch.p.Legend
+		ch.p.Legend = plot.NewLegend()
+		ch.p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
+		legend.Top, legend.Left = true, true
+		legend.Draw(draw.Crop(dc, ch.width+0.15*vg.Inch, 0, 0, -0.5*vg.Inch))
+	} else {
+		ch.p.Draw(dc)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := c.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // series is one bar series: a legend name and a value per category.
@@ -54,13 +100,11 @@ type series struct {
 
 // groupedBars draws categories along x with one bar per series in each; with
 // logY the bars show log10 of the values, labelled as the values.
-func groupedBars(title, ylabel string, categories []string, ss []series, logY bool) (*plot.Plot, vg.Length) {
+func groupedBars(title, ylabel string, categories []string, ss []series, logY bool) chart {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.Padding = vg.Points(10)
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.X.Tick.Label.Rotation = math.Pi / 8
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
@@ -96,8 +140,7 @@ func groupedBars(title, ylabel string, categories []string, ss []series, logY bo
 	// One unit of x per category, so each group gets width/len(categories).
 	p.X.Min, p.X.Max = -0.5, float64(len(categories))-0.5
 	p.Add(plotter.NewGrid())
-	// Head room above the tallest bar keeps the legend (top right) clear.
-	headroom := 1 + 0.1*float64(len(ss))
+	headroom := 0.5
 	if logY {
 		p.Y.Min, p.Y.Max = 0, math.Ceil(maxV)+headroom
 		p.Y.Tick.Marker = plot.ConstantTicks(logTicks(p.Y.Max))
@@ -105,7 +148,7 @@ func groupedBars(title, ylabel string, categories []string, ss []series, logY bo
 		p.Y.Min, p.Y.Max = 0, maxV*(1+headroom/3)
 		p.Y.Tick.Marker = thousandsTicks{}
 	}
-	return p, width
+	return chart{p: p, width: width, legend: len(ss) > 1}
 }
 
 // thousandsTicks are gonum's default ticks labelled like 25,000.
@@ -179,11 +222,11 @@ func chartLabel(sc Scenario) string {
 	return fmt.Sprintf("%s×%s×%d", thousands(float64(sc.Conns)), sizeName(sc.Size), sc.Inflight)
 }
 
-func (rep *Report) throughputChart() (*plot.Plot, vg.Length, bool) {
+func (rep *Report) throughputChart() (chart, bool) {
 	scs := rep.scenariosIn(GroupEcho, GroupBig)
 	servers := rep.serversIn(scs)
 	if len(scs) == 0 || len(servers) == 0 {
-		return nil, 0, false
+		return chart{}, false
 	}
 	var cats []string
 	for _, sc := range scs {
@@ -201,8 +244,7 @@ func (rep *Report) throughputChart() (*plot.Plot, vg.Length, bool) {
 		}
 		ss = append(ss, s)
 	}
-	p, w := groupedBars("Echo throughput, server on one core (conns × size × in flight)", "messages/s (log scale)", cats, ss, true)
-	return p, w, true
+	return groupedBars("Echo throughput, server on one core (conns × size × in flight)", "messages/s (log scale)", cats, ss, true), true
 }
 
 // perServer gathers, for the first scenario of group, each server's median
@@ -220,10 +262,10 @@ func (rep *Report) perServer(group string) (sc Scenario, labels []string, median
 	return sc, labels, medians, len(labels) > 0
 }
 
-func (rep *Report) latencyChart() (*plot.Plot, vg.Length, bool) {
+func (rep *Report) latencyChart() (chart, bool) {
 	sc, labels, medians, ok := rep.perServer(GroupLatency)
 	if !ok {
-		return nil, 0, false
+		return chart{}, false
 	}
 	pcts := []series{{name: "p50"}, {name: "p99"}, {name: "p99.9"}}
 	for _, m := range medians {
@@ -231,19 +273,17 @@ func (rep *Report) latencyChart() (*plot.Plot, vg.Length, bool) {
 		pcts[1].values = append(pcts[1].values, m.P99us)
 		pcts[2].values = append(pcts[2].values, m.P999us)
 	}
-	p, w := groupedBars("Latency: "+sc.Title, "microseconds (log scale)", labels, pcts, true)
-	return p, w, true
+	return groupedBars("Latency: "+sc.Title, "microseconds (log scale)", labels, pcts, true), true
 }
 
-func (rep *Report) idleChart() (*plot.Plot, vg.Length, bool) {
+func (rep *Report) idleChart() (chart, bool) {
 	sc, labels, medians, ok := rep.perServer(GroupIdle)
 	if !ok {
-		return nil, 0, false
+		return chart{}, false
 	}
 	s := series{name: "bytes per connection"}
 	for _, m := range medians {
 		s.values = append(s.values, m.RSSPerConn)
 	}
-	p, w := groupedBars("Server memory per idle connection: "+strings.ToLower(sc.Title[:1])+sc.Title[1:], "bytes of RSS per connection", labels, []series{s}, false)
-	return p, w, true
+	return groupedBars("Server memory per idle connection: "+strings.ToLower(sc.Title[:1])+sc.Title[1:], "bytes of RSS per connection", labels, []series{s}, false), true
 }
