@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -72,6 +73,8 @@ func (ch chart) save(path string) error {
 		return err
 	}
 	dc := draw.New(c)
+	// A white ground under the legend's margin too, for dark page themes.
+	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: chartHeight}, {X: 0, Y: chartHeight}})
 	if ch.legend {
 		legend := ch.p.Legend
 		ch.p.Legend = plot.NewLegend()
