@@ -12,9 +12,37 @@
 // stderr. The exit status is 1 when a connection failed or a byte differed
 // (unless -allow-errors), 2 when the run could not be made.
 //
-// A process may hold 20,000 open files here: beyond about 19,900
-// connections, run several wsload processes (idle mode), each with its share
-// of -conns, and add their rss_per_conn_bytes denominators yourself.
+// Modes:
+//   - echo, closed loop (-rate 0): each connection writes its K frames in one
+//     write and writes them again once all K echoes are back. Latency runs from
+//     the write to each echo's last byte.
+//   - echo, fixed rate: each connection sends one message every 1/rate
+//     seconds, the connections' schedules evenly staggered. Latency runs from
+//     the intended send time, so a late send (slow server, busy client) counts
+//     instead of being hidden (no coordinated omission).
+//   - idle: opens N connections, checks each echoes one message, waits
+//     -settle, reads the server's RSS, holds them for -duration, checks each
+//     again (those echoes are the reported latencies) and closes them.
+//     rss_per_conn_bytes = (RSS after - RSS before connecting) / N.
+//   - connect: -conns workers each connect, handshake, echo one message and
+//     close, over and over; connects_per_sec counts completed cycles, latency
+//     runs from connect() to the echo.
+//
+// -raw talks to a plain TCP echo (the ceiling): no handshake, and the masked
+// frames must come back verbatim.
+//
+// Every WebSocket connection ends with a close handshake (RFC 6455 §7): our
+// close frame, the server's, then the server closes TCP (we close it after
+// one second if it does not; "lingered" counts those).
+//
+// A process may hold 20,000 open files here, so one wsload holds at most
+// about 19,900 connections (keep to 19,500). Beyond that run several
+// processes: start each with a -duration long enough to outlast the ones
+// started after it and -v, and start the next once the previous one reports
+// its connections open. Each one's rss_per_conn_bytes is then the server's
+// RSS growth over its own connections, the others already open. They may
+// share -sources: the kernel chooses ports per (source, server) pair, about
+// 28,000 per source address. The server has the same open-file limit.
 package main
 
 import (

@@ -94,6 +94,9 @@ func newRunner(cfg Config) (*runner, error) {
 		r.sa = &unix.SockaddrInet6{Port: addr.Port, Addr: [16]byte(addr.IP.To16())}
 	}
 	if cfg.Sources > 1 {
+		if ip4 := addr.IP.To4(); ip4 == nil || !ip4.IsLoopback() {
+			return nil, fmt.Errorf("load: -sources %d needs an IPv4 loopback server address, not %q", cfg.Sources, cfg.Addr)
+		}
 		for i := 1; i <= cfg.Sources; i++ {
 			r.sources = append(r.sources, [4]byte{127, 0, 0, byte(i)})
 		}
