@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -102,4 +103,96 @@ func (r *Result) WriteText(w io.Writer) {
 	for _, e := range r.FirstErrors {
 		fmt.Fprintf(w, "  ! %s\n", e)
 	}
+}
+
+// stop gathers every loop's counters and histogram, ends the loops and builds the Result.
+func (r *runner) stop() Result {
+	var st stats
+	hist := newHist()
+	for _, l := range r.loops {
+		l.call(func() {
+			l.flushRecords()
+			st.msgs += l.st.msgs
+			st.bytes += l.st.bytes
+			st.cycles += l.st.cycles
+			st.mismatches += l.st.mismatches
+			st.retries += l.st.retries
+			st.lingered += l.st.lingered
+			st.maxLat = max(st.maxLat, l.st.maxLat)
+			for k := range st.errs {
+				st.errs[k] += l.st.errs[k]
+			}
+			hist.Merge(l.hist)
+		})
+	}
+	for _, l := range r.loops {
+		l.execute(func() { l.quit = true })
+	}
+	r.wg.Wait()
+
+	cfg := &r.cfg
+	res := Result{
+		Mode: cfg.Mode, Conns: cfg.Conns, Size: cfg.Size, Inflight: cfg.Inflight, Rate: cfg.Rate,
+		Raw: cfg.Raw, Text: cfg.Text, Loops: cfg.Loops, Sources: cfg.Sources, WarmupS: cfg.Warmup.Seconds(),
+		Opened: r.opened.Load(), Retries: st.retries, Lingered: st.lingered, Mismatches: st.mismatches,
+		FirstErrors: r.errorsSoFar(),
+	}
+	if cfg.Mode == ModeIdle {
+		res.WarmupS = 0
+	}
+	for k, n := range st.errs {
+		if n > 0 {
+			if res.ErrorKinds == nil {
+				res.ErrorKinds = map[string]int64{}
+			}
+			res.ErrorKinds[kindNames[k]] = n
+			res.Errors += n
+		}
+	}
+	w := r.window.Seconds()
+	res.DurationS = round(w, 3)
+	res.Msgs = st.msgs
+	if w > 0 && cfg.Mode != ModeIdle {
+		res.MsgsPerSec = round(float64(st.msgs)/w, 1)
+		res.MBPerSec = round(float64(st.bytes)/w/1e6, 3)
+	}
+	if cfg.Mode == ModeConnect && w > 0 {
+		res.ConnectsPerSec = int64(math.Round(float64(st.cycles) / w))
+	}
+	if hist.TotalCount() > 0 {
+		// A quantile is reported as the highest value equivalent to its
+		// bucket (3 significant digits): never above the exact maximum.
+		q := func(p float64) float64 { return round(float64(min(hist.ValueAtQuantile(p), st.maxLat))/1e3, 1) }
+		res.P50us, res.P99us, res.P999us = q(50), q(99), q(99.9)
+		res.MaxUs = round(float64(st.maxLat)/1e3, 1)
+	}
+	if r.srv0.err == nil && r.srv1.err == nil && cfg.ServerPID > 0 && w > 0 {
+		res.ServerCPUs = round(r.srv1.cpu-r.srv0.cpu, 2)
+		res.ServerCPUPct = round(100*(r.srv1.cpu-r.srv0.cpu)/w, 1)
+		res.ServerRSSKB = r.srv1.rss
+	} else if cfg.ServerPID > 0 {
+		res.FirstErrors = append(res.FirstErrors, fmt.Sprintf("load: server /proc: %v %v", r.srv0.err, r.srv1.err))
+	}
+	if r.cli0.err == nil && r.cli1.err == nil && w > 0 {
+		res.ClientCPUs = round(r.cli1.cpu-r.cli0.cpu, 2)
+		res.ClientCPUPct = round(100*(r.cli1.cpu-r.cli0.cpu)/w, 1)
+	}
+	if rss, err := procRSS("self"); err == nil {
+		res.ClientRSSKB = rss
+	}
+	if cfg.Mode == ModeIdle {
+		res.ServerRSSBeforeKB = r.rssPre
+		if r.rssPost > 0 {
+			res.ServerRSSKB = r.rssPost
+			if res.Opened > 0 {
+				res.RSSPerConnBytes = (r.rssPost - r.rssPre) * 1024 / res.Opened
+			}
+		}
+	}
+	return res
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
 }
