@@ -39,22 +39,51 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 // BenchmarkDecodeBatch decodes 16 masked 64-byte frames that arrived in one
-// read, as with 16 messages in flight.
+// read, as with 16 messages in flight, and looks at each event as a caller
+// does; with Next (the Event returned by value) and with NextInto.
 func BenchmarkDecodeBatch(b *testing.B) {
 	var wire []byte
 	for range 16 {
 		wire = AppendMaskedFrame(wire, true, OpText, key2, seq(64))
 	}
-	b.ReportAllocs()
-	b.SetBytes(16 * 64)
-	var d Decoder
-	for b.Loop() {
-		for p := wire; len(p) > 0; {
-			_, m, _ := d.Next(p)
-			p = p[m:]
+	use := func(ev *Event) {
+		switch ev.Kind {
+		case KindHeader:
+			sink += int(ev.Header.Opcode)
+		case KindPayload:
+			sink += len(ev.Data)
 		}
 	}
+	b.Run("Next", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(16 * 64)
+		var d Decoder
+		for b.Loop() {
+			for p := wire; len(p) > 0; {
+				ev, m, _ := d.Next(p)
+				use(&ev)
+				p = p[m:]
+			}
+		}
+	})
+	b.Run("NextInto", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(16 * 64)
+		var (
+			d  Decoder
+			ev Event
+		)
+		for b.Loop() {
+			for p := wire; len(p) > 0; {
+				m, _ := d.NextInto(p, &ev)
+				use(&ev)
+				p = p[m:]
+			}
+		}
+	})
 }
+
+var sink int
 
 // BenchmarkEncode appends one frame to a reused buffer: unmasked as a
 // server sends it, or masked as a client does.

@@ -59,7 +59,7 @@ type Decoder struct {
 	state     uint8              // stateHeader, statePayload or stateFailed
 	masked    bool               // current frame is masked
 	pos       uint8              // mask offset of the next payload byte (0..3)
-	key       [4]byte            // current frame's masking key
+	key       uint32             // current frame's masking key, little-endian
 }
 
 // Next consumes a prefix of p and returns one event and the number of bytes
@@ -78,28 +78,40 @@ type Decoder struct {
 // keeps returning the error until Reset. Next applies no policy: the rules of
 // §5.1 and §5.5 for a server are in CheckClientFrame.
 func (d *Decoder) Next(p []byte) (ev Event, n int, err error) {
+	n, err = d.NextInto(p, &ev)
+	return ev, n, err
+}
+
+// NextInto is Next writing the event into *ev, which it overwrites whole.
+// On the hot path it saves the caller the copy of the 56-byte Event that
+// returning it by value costs (a copy that stalls on the fields just
+// written). ev is not kept.
+func (d *Decoder) NextInto(p []byte, ev *Event) (n int, err error) {
 	switch d.state {
 	case statePayload:
 		if len(p) == 0 {
-			return ev, 0, nil
+			*ev = Event{}
+			return 0, nil
 		}
 		m := len(p)
 		if uint64(m) > d.remaining {
 			m = int(d.remaining)
 		}
-		ev.Kind = KindPayload
-		ev.Data = p[:m:m]
+		data := p[:m:m]
 		if d.masked {
-			d.pos = uint8(Mask(d.key, int(d.pos), ev.Data))
+			d.pos = uint8(maskKey(d.key, int(d.pos), data))
 		}
 		d.remaining -= uint64(m)
-		if d.remaining == 0 {
+		end := d.remaining == 0
+		if end {
 			d.state = stateHeader
-			ev.End = true
 		}
-		return ev, m, nil
+		*ev = Event{}
+		ev.Kind, ev.Data, ev.End = KindPayload, data, end
+		return m, nil
 	case stateFailed:
-		return ev, 0, ErrLengthOverflow
+		*ev = Event{}
+		return 0, ErrLengthOverflow
 	}
 	b := p
 	if d.nhdr == 0 && len(p) >= 2 && len(p) >= headerLen(p[1]) {
@@ -108,28 +120,39 @@ func (d *Decoder) Next(p []byte) (ev Event, n int, err error) {
 	} else {
 		var done bool
 		if n, done = d.collect(p); !done {
-			return ev, n, nil
+			*ev = Event{}
+			return n, nil
 		}
 		b = d.hdr[:]
 		d.nhdr = 0
 	}
-	// Write the event's fields in place: copying a returned Header or
-	// Event costs more than the rest of the decoding of a small frame.
-	if err := ev.Header.parse(b); err != nil {
+	length, key, err := parseHeader(b)
+	if err != nil {
 		d.state = stateFailed
-		return Event{}, n, err
+		*ev = Event{}
+		return n, err
 	}
+	// Written field by field from scalars: a composite literal or a Header
+	// value would be built on the stack and copied, and copying a Header or
+	// an Event through memory costs more than decoding a small frame.
+	b0, b1 := b[0], b[1]
+	*ev = Event{}
 	ev.Kind = KindHeader
-	if ev.Header.Length == 0 {
-		ev.End = true
-		return ev, n, nil
+	ev.Header.Fin = b0&bitFin != 0
+	ev.Header.Rsv = (b0 & maskRsv) >> 4
+	ev.Header.Opcode = Opcode(b0 & maskOp)
+	ev.Header.Masked = b1&bitMask != 0
+	ev.Header.Mask = keyBytes(key)
+	ev.Header.Length = length
+	ev.End = length == 0
+	if length != 0 {
+		d.state = statePayload
+		d.remaining = length
+		d.masked = b1&bitMask != 0
+		d.key = key
+		d.pos = 0
 	}
-	d.state = statePayload
-	d.remaining = ev.Header.Length
-	d.masked = ev.Header.Masked
-	d.key = ev.Header.Mask
-	d.pos = 0
-	return ev, n, nil
+	return n, nil
 }
 
 // collect copies header bytes of p into d.hdr and reports how many it took

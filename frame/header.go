@@ -47,34 +47,37 @@ func headerLen(b1 byte) int {
 	return n
 }
 
-// parse decodes a complete header b (len(b) == headerLen(b[1])) into h.
+// parseHeader decodes the complete header b (len(b) == headerLen(b[1])):
+// the payload length and the masking key as a little-endian uint32 (0 when
+// not masked); the bits of b[0] and b[1] are read by the caller. It returns
+// scalars so that nothing is copied through memory on the hot path.
+//
 // "If 127, the following 8 bytes interpreted as a 64-bit unsigned integer
 // (the most significant bit MUST be 0) are the payload length" (§5.2): a set
 // top bit is ErrLengthOverflow. Non-minimal length encodings are accepted:
 // the RFC puts that MUST on the sender and asks no receiver to fail on it.
-// It writes the fields one by one (no struct copy): this is the hot path.
-func (h *Header) parse(b []byte) error {
-	b0, b1 := b[0], b[1]
-	h.Fin = b0&bitFin != 0
-	h.Rsv = (b0 & maskRsv) >> 4
-	h.Opcode = Opcode(b0 & maskOp)
-	h.Masked = b1&bitMask != 0
+func parseHeader(b []byte) (length uint64, key uint32, err error) {
 	rest := b[2:]
-	switch l := b1 & maskLen7; l {
+	switch l := b[1] & maskLen7; l {
 	case len16Mark:
-		h.Length = uint64(binary.BigEndian.Uint16(rest))
+		length = uint64(binary.BigEndian.Uint16(rest))
 		rest = rest[2:]
 	case len64Mark:
-		h.Length = binary.BigEndian.Uint64(rest)
-		if h.Length > math.MaxInt64 {
-			return ErrLengthOverflow
+		length = binary.BigEndian.Uint64(rest)
+		if length > math.MaxInt64 {
+			return 0, 0, ErrLengthOverflow
 		}
 		rest = rest[8:]
 	default:
-		h.Length = uint64(l)
+		length = uint64(l)
 	}
-	if h.Masked {
-		h.Mask = [4]byte(rest)
+	if b[1]&bitMask != 0 {
+		key = binary.LittleEndian.Uint32(rest)
 	}
-	return nil
+	return length, key, nil
+}
+
+// keyBytes turns a key from parseHeader back into the bytes of the wire.
+func keyBytes(k uint32) [4]byte {
+	return [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
 }

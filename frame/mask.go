@@ -16,9 +16,15 @@ import (
 // across chunk boundaries. Mask works 32 and 8 bytes at a time, without
 // unsafe; it never allocates. It may be called from any goroutine.
 func Mask(key [4]byte, pos int, b []byte) int {
+	return maskKey(binary.LittleEndian.Uint32(key[:]), pos, b)
+}
+
+// maskKey is Mask with the key as a little-endian uint32 (key[0] in the low
+// byte).
+func maskKey(key uint32, pos int, b []byte) int {
 	next := (pos + len(b)) & 3
 	// k holds the key rotated so that its low byte applies to b[0].
-	k := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*(pos&3))
+	k := bits.RotateLeft32(key, -8*(pos&3))
 	if len(b) >= 8 {
 		k8 := uint64(k) | uint64(k)<<32
 		for len(b) >= 32 {

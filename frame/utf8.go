@@ -78,7 +78,8 @@ const asciiMask = 0x8080808080808080
 //
 // At the first invalid byte, ok is false and complete is that byte's index
 // in p; the validator stays failed (later calls return 0, false) until
-// Reset. ASCII runs are checked 8 bytes at a time. Validate never allocates.
+// Reset. ASCII runs are checked 32 and 8 bytes at a time. Validate never
+// allocates.
 func (v *UTF8) Validate(p []byte) (complete int, ok bool) {
 	s := uint64(v.state)
 	if s == sReject {
@@ -89,15 +90,22 @@ func (v *UTF8) Validate(p []byte) (complete int, ok bool) {
 		if s&63 == sAccept {
 			i += asciiPrefix(p[i:])
 		}
-		blk := p[i:min(i+16, len(p))]
+		end := min(i+16, len(p))
 		s0 := s
+		blk := p[i:end]
+		for ; len(blk) >= 4; blk = blk[4:] {
+			s = utf8DFA[blk[0]] >> (s & 63)
+			s = utf8DFA[blk[1]] >> (s & 63)
+			s = utf8DFA[blk[2]] >> (s & 63)
+			s = utf8DFA[blk[3]] >> (s & 63)
+		}
 		for _, c := range blk {
 			s = utf8DFA[c] >> (s & 63)
 		}
 		if s&63 == sReject {
-			return i + firstReject(s0, blk), v.fail()
+			return i + firstReject(s0, p[i:end]), v.fail()
 		}
-		i += len(blk)
+		i = end
 	}
 	s &= 63
 	v.state = uint8(s)
