@@ -77,6 +77,10 @@ type Decoder struct {
 // significant bit set, §5.2). After an error the decoder is unusable: Next
 // keeps returning the error until Reset. Next applies no policy: the rules of
 // §5.1 and §5.5 for a server are in CheckClientFrame.
+//
+// Call it from the goroutine that owns the connection. It does not keep p;
+// Data aliases p and is valid as long as p is. A hot loop may prefer
+// NextInto, which is the same without the copy of a returned Event.
 func (d *Decoder) Next(p []byte) (ev Event, n int, err error) {
 	n, err = d.NextInto(p, &ev)
 	return ev, n, err

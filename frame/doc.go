@@ -16,6 +16,10 @@
 // length is never allocated up front: a frame that declares 2^40 bytes and
 // sends 10 costs nothing.
 //
+// Decoder.Next returns each event by value, as design.md specifies;
+// Decoder.NextInto writes it into the caller's Event instead, which saves a
+// copy per event on the hot path (see BenchmarkDecodeBatch).
+//
 // # Goroutines
 //
 // Decoder and UTF8 values are not safe for concurrent use: give each
