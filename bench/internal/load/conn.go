@@ -105,6 +105,7 @@ func (c *conn) fail(kind int, err error) {
 	if c.state <= stHandshake && retryable(err) && int(c.target.attempt) < l.r.cfg.Retries &&
 		!(l.r.cfg.Mode == ModeConnect && l.stopping) {
 		l.st.retries++
+		l.lastRetry = err
 		next := c.target
 		next.attempt++
 		backoff := min(10*time.Millisecond<<next.attempt, time.Second)

@@ -62,6 +62,7 @@ type loop struct {
 	maxPending int
 	srcNext    int
 	pumping    bool
+	lastRetry  error // the last transient failure that was retried
 
 	now  int64 // loop clock at the current read or timer (ns since run start)
 	meas bool  // measuring, as seen at the current read
@@ -344,10 +345,20 @@ func (l *loop) pump() {
 			l.todo = l.todo[:0:0]
 		}
 		if l.r.cfg.Mode == ModeConnect && l.stopping {
-			l.r.workers.Add(-1)
+			l.dropWorker(t)
 			continue
 		}
 		l.dial(t)
+	}
+}
+
+// dropWorker ends a connect-mode worker that was waiting to (re)connect when
+// the run stopped; one still retrying a failed connect counts as an error.
+func (l *loop) dropWorker(t target) {
+	l.r.workers.Add(-1)
+	if t.attempt > 0 {
+		l.st.errs[kindConnect]++
+		l.r.note(fmt.Sprintf("load: still retrying at the end of the run after %d attempts: %v", t.attempt, l.lastRetry))
 	}
 }
 

@@ -119,8 +119,8 @@ func (l *loop) drain() {
 // stopWorkers ends connect mode: cycles in progress finish, none start.
 func (l *loop) stopWorkers() {
 	l.stopping = true
-	for range l.todo {
-		l.r.workers.Add(-1)
+	for _, t := range l.todo {
+		l.dropWorker(t)
 	}
 	l.todo = nil
 }

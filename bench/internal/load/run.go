@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -130,13 +131,14 @@ func newRunner(cfg Config) (*runner, error) {
 	return r, nil
 }
 
-// note keeps the first few error messages for the report. Goroutine-safe.
+// note keeps the first few distinct error messages for the report. Goroutine-safe.
 func (r *runner) note(msg string) {
 	r.errMu.Lock()
-	if len(r.firstErrs) < 10 {
-		r.firstErrs = append(r.firstErrs, msg)
+	defer r.errMu.Unlock()
+	if len(r.firstErrs) >= 10 || slices.Contains(r.firstErrs, msg) {
+		return
 	}
-	r.errMu.Unlock()
+	r.firstErrs = append(r.firstErrs, msg)
 }
 
 func (r *runner) logf(format string, args ...any) {

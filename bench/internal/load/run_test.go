@@ -181,6 +181,20 @@ func TestRefusedIsCounted(t *testing.T) {
 	}
 }
 
+// In connect mode too, a server that refuses every connection is an error,
+// even when the run ends while the workers are still retrying.
+func TestConnectRefusedIsCounted(t *testing.T) {
+	srv := startTCP(t, rawEcho)
+	addr := srv.addr()
+	srv.ln.Close()
+	cfg := quick(addr)
+	cfg.Mode = ModeConnect
+	res, err := Run(cfg)
+	if !errors.Is(err, ErrFailed) || res.ErrorKinds["connect"] != int64(cfg.Conns) {
+		t.Fatalf("Run = %v, kinds %v; want %d connect errors", err, res.ErrorKinds, cfg.Conns)
+	}
+}
+
 func TestSources(t *testing.T) {
 	srv := startTCP(t, rawEcho)
 	cfg := quick(srv.addr())
