@@ -114,14 +114,7 @@ func run(args []string) int {
 		return 2
 	}
 
-	var notes []string
-	if _, err := exec.LookPath("taskset"); err != nil {
-		notes = append(notes, "taskset not found (apt-get install util-linux): nothing was pinned")
-		*serverCPU, *clientCPU = -1, -1
-	} else if runtime.NumCPU() < 2 && *clientCPU >= 0 {
-		notes = append(notes, "one CPU only: wsload was not pinned and shared it with the server")
-		*clientCPU = -1
-	}
+	notes := pinning(serverCPU, clientCPU)
 	if note := raiseOpenFiles(); note != "" {
 		notes = append(notes, note)
 	}
@@ -159,23 +152,13 @@ func run(args []string) int {
 		failed = true
 		return 1
 	}
-	for i := range srvs {
-		s := &srvs[i]
-		argv, err := s.prepare(dir, bin, logf)
-		if err != nil {
-			if *requireAll {
-				logf("%s cannot run: %v", s.Name, err)
-				failed = true
-				return 1
-			}
-			s.Skipped = firstLine(err.Error())
-			logf("skipping %s: %v", s.Name, err)
-			notes = append(notes, fmt.Sprintf("%s skipped: %s", s.Label, s.Skipped))
-			continue
-		}
-		r.argv[s.Name] = argv
-		s.Version = version(*s, dir)
+	skipped, err := r.prepare(srvs, dir, *requireAll)
+	if err != nil {
+		logf("%v", err)
+		failed = true
+		return 1
 	}
+	notes = append(notes, skipped...)
 
 	rep := &Report{
 		Command: "go run ./cmd/compare " + strings.Join(args, " "),
@@ -217,7 +200,7 @@ func run(args []string) int {
 	}
 	logf("results written to %s", filepath.Join(out, "results.md"))
 	if *readme && !*quick && sameDir(out, resultsDir) {
-		if err := FillReadme(filepath.Join(dir, "README.md"), rep, "results/"); err != nil {
+		if err := fillReadmes(dir, rep); err != nil {
 			logf("%v", err)
 		}
 	}
@@ -251,7 +234,7 @@ func replotDir(dir, resultsDir string, readme bool, logf func(string, ...any)) i
 		return 1
 	}
 	if readme && sameDir(dir, resultsDir) {
-		if err := FillReadme(filepath.Join(filepath.Dir(resultsDir), "README.md"), &rep, "results/"); err != nil {
+		if err := fillReadmes(filepath.Dir(resultsDir), &rep); err != nil {
 			logf("%v", err)
 			return 1
 		}
@@ -290,6 +273,34 @@ func findBenchDir(dir string) (string, error) {
 			return "", fmt.Errorf("compare: no bench module at or above %q; give -bench-dir", wd)
 		}
 	}
+}
+
+// fillReadmes fills the results section of bench/README.md, and of the
+// repository's README.md when it has the same markers (charts linked from
+// there as bench/results/...).
+func fillReadmes(benchDir string, rep *Report) error {
+	if err := FillReadme(filepath.Join(benchDir, "README.md"), rep, "results/"); err != nil {
+		return err
+	}
+	root := filepath.Join(filepath.Dir(benchDir), "README.md")
+	if b, err := os.ReadFile(root); err == nil && strings.Contains(string(b), readmeBegin) {
+		return FillReadme(root, rep, "bench/results/")
+	}
+	return nil
+}
+
+// pinning checks that the CPUs can be pinned: without taskset nothing is,
+// and with one CPU wsload is not. It returns notes for the report.
+func pinning(serverCPU, clientCPU *int) []string {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		*serverCPU, *clientCPU = -1, -1
+		return []string{"taskset not found (apt-get install util-linux): nothing was pinned"}
+	}
+	if runtime.NumCPU() < 2 && *clientCPU >= 0 {
+		*clientCPU = -1
+		return []string{"one CPU only: wsload was not pinned and shared it with the server"}
+	}
+	return nil
 }
 
 // raiseOpenFiles lifts this process's open-file limit to its hard limit, so

@@ -28,6 +28,28 @@ type Runner struct {
 	logf   func(string, ...any)
 }
 
+// prepare builds or checks every server and records its command line and
+// version. A server that cannot run is marked Skipped, with a note returned
+// for the report, or, with requireAll, fails the whole run.
+func (r *Runner) prepare(srvs []Server, benchDir string, requireAll bool) (notes []string, err error) {
+	for i := range srvs {
+		s := &srvs[i]
+		argv, err := s.prepare(benchDir, r.bin, r.logf)
+		if err != nil {
+			if requireAll {
+				return nil, fmt.Errorf("compare: %s cannot run: %v", s.Name, err)
+			}
+			s.Skipped = firstLine(err.Error())
+			r.logf("skipping %s: %v", s.Name, err)
+			notes = append(notes, fmt.Sprintf("%s skipped: %s", s.Label, s.Skipped))
+			continue
+		}
+		r.argv[s.Name] = argv
+		s.Version = version(*s, benchDir)
+	}
+	return notes, nil
+}
+
 // loadArgs is wsload's command line for one run of sc against a server at
 // addr with process id pid.
 func loadArgs(wsload string, sc Scenario, opt Options, addr string, pid int, raw bool) []string {

@@ -165,6 +165,9 @@ func soakMarkdown(rep *Report, opt SoakOptions, samples []Sample, res Result, lo
 	b.WriteString("# wsreactor soak (issue 4)\n\n")
 	b.WriteString("Written by `bench/cmd/compare -soak`; do not edit by hand.\n\n")
 	rep.writeMachine(&b)
+	for _, srv := range rep.Servers {
+		fmt.Fprintf(&b, "- Server: %s %s, %s\n", srv.Label, srv.Version, srv.Config)
+	}
 	fmt.Fprintf(&b, "\n%s connections, each echoing one 64 B message per second for %s (after a 10 s warm-up), against wsreactor; "+
 		"wsload started %.0f s after the server. Every %s the runner read the server's VmRSS and Threads from /proc/PID/status "+
 		"and counted /proc/PID/fd (wsreactor does not expose its goroutine count, so threads stand in for it).\n\n",
