@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,28 +36,11 @@ func TestHugeMessageStreams(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	base := p.rssKB(t)
 
-	var peak atomic.Int64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // RSS sampler
-		defer wg.Done()
-		for {
-			if kb := int64(p.rssKB(t)); kb > peak.Load() {
-				peak.Store(kb)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
+	stop := sampleRSS(t, p)
 	frames := streamEcho(t, ws, size)
-	close(done)
-	wg.Wait()
-	growth := peak.Load() - int64(base)
-	t.Logf("%d MiB echoed in %d fragments; RSS %d KiB before, peak %d KiB (growth %d KiB)", size>>20, frames, base, peak.Load(), growth)
+	max := stop()
+	growth := max - int64(base)
+	t.Logf("%d MiB echoed in %d fragments; RSS %d KiB before, peak %d KiB (growth %d KiB)", size>>20, frames, base, max, growth)
 	if growth >= 1024 {
 		t.Errorf("server RSS grew by %d KiB while streaming; want < 1 MiB", growth)
 	}
