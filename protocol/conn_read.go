@@ -15,8 +15,9 @@ import (
 // the first error, and as soon as the connection stops reading (a close
 // sent or received): "Nothing received after a close is processed".
 func (c *Conn) readFrames(p []byte) {
+	var ev frame.Event // NextInto fills it in place: no Event copied per step
 	for len(p) > 0 && (c.state == stateOpen || c.state == stateCloseSent) {
-		ev, n, err := c.dec.Next(p)
+		n, err := c.dec.NextInto(p, &ev)
 		p = p[n:]
 		if err != nil {
 			c.failErr(err)
