@@ -21,6 +21,7 @@ type config struct {
 	WriteBufferLimit int
 	MaxConns         int
 	ShutdownTimeout  time.Duration
+	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
 }
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
@@ -44,6 +45,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "bytes of unsent output a connection may have before it is closed with 1008")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -3,6 +3,7 @@
 //
 //	go run .                      # listens on :8080
 //	go run . -addr 127.0.0.1:9001 -loops 2 -max-message 0
+//	go run . -loops 1 -cpuprofile cpu.pprof   # then: go tool pprof cpu.pprof
 //
 // Every message a client sends comes back to it, streamed: each piece of
 // message data goes back as soon as it has arrived (and, for text, has been
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -39,10 +41,36 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		logger.Fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := serve(ctx, cfg, logger, nil); err != nil {
+	err = serve(ctx, cfg, logger, nil)
+	stop()
+	stopProfile()
+	if err != nil {
 		logger.Print(err)
 		os.Exit(1)
 	}
+}
+
+// startCPUProfile starts a pprof CPU profile into the file at path (none
+// when path is empty); the returned function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("wsreactor: -cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("wsreactor: -cpuprofile %q: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
