@@ -42,9 +42,14 @@ func (c *Conn) readFrames(p []byte) {
 // also applies MaxMessageSize to the length the header declares, before
 // any of that payload is read (§7.4.1, 1009). end: the frame has no payload.
 func (c *Conn) onHeader(h *frame.Header, end bool) {
-	if err := frame.CheckClientFrame(*h, 0); err != nil {
-		c.failErr(err)
-		return
+	// A masked data frame with no RSV bit passes every rule of
+	// CheckClientFrame; only other frames pay for the full check (which
+	// copies the Header).
+	if !h.Masked || h.Rsv != 0 || h.Opcode > frame.OpBinary {
+		if err := frame.CheckClientFrame(*h, 0); err != nil {
+			c.failErr(err)
+			return
+		}
 	}
 	c.frameOp = h.Opcode
 	if h.Opcode.IsControl() {
