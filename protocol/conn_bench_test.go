@@ -29,19 +29,29 @@ func BenchmarkEchoDataReceived(b *testing.B) {
 }
 
 // BenchmarkEchoDataReceivedBatch: 16 messages of 64 bytes in one read, as a
-// client with 16 in flight sends them.
+// client with 16 in flight sends them; text (UTF-8 checked) and binary.
 func BenchmarkEchoDataReceivedBatch(b *testing.B) {
-	h := openDiscard(b, timerConfig())
-	var in []byte
-	for i := 0; i < 16; i++ {
-		in = append(in, text(string(make([]byte, 64)))...)
-	}
-	buf := make([]byte, len(in))
-	b.ReportAllocs()
-	b.SetBytes(16 * 64)
-	for i := 0; i < b.N; i++ {
-		copy(buf, in)
-		h.c.DataReceived(buf)
+	for _, tc := range []struct {
+		name  string
+		frame func([]byte) []byte
+	}{
+		{"text", func(p []byte) []byte { return text(string(p)) }},
+		{"binary", bin},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := openDiscard(b, timerConfig())
+			var in []byte
+			for i := 0; i < 16; i++ {
+				in = append(in, tc.frame(make([]byte, 64))...)
+			}
+			buf := make([]byte, len(in))
+			b.ReportAllocs()
+			b.SetBytes(16 * 64)
+			for i := 0; i < b.N; i++ {
+				copy(buf, in)
+				h.c.DataReceived(buf)
+			}
+		})
 	}
 }
 
