@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,29 +85,23 @@ func streamEcho(t *testing.T, ws *wsConn, size int64) int {
 	var n64 int64
 	frames := 0
 	for n64 < size {
-		h, n, err := readFrameHeader(ws.br)
+		h, payload, err := ws.readFrame()
 		if err != nil {
 			t.Fatalf("after %d bytes: %v", n64, err)
 		}
 		frames++
-		if (frames == 1) != (h != frame.OpContinuation) {
-			b, _ := ws.br.Peek(int(min(n, 125)))
-			t.Fatalf("frame %d (after %d bytes) has opcode %v: %q", frames, n64, h, b)
+		if (frames == 1) != (h.Opcode != frame.OpContinuation) {
+			t.Fatalf("frame %d (after %d bytes) has opcode %v: %q", frames, n64, h.Opcode, payload[:min(len(payload), 125)])
 		}
-		for n > 0 {
+		for len(payload) > 0 {
 			at := n64 % int64(len(pattern))
-			k := min(n, int64(len(pattern))-at, int64(ws.br.Size()))
-			b, err := ws.br.Peek(int(k))
-			if err != nil {
-				t.Fatalf("after %d bytes: %v", n64, err)
-			}
-			if !bytes.Equal(b, pattern[at:at+k]) {
+			k := min(int64(len(payload)), int64(len(pattern))-at)
+			if !bytes.Equal(payload[:k], pattern[at:at+k]) {
 				t.Fatalf("echo differs in bytes %d..%d", n64, n64+k)
 			}
-			ws.br.Discard(int(k))
+			payload = payload[k:]
 			n64 += k
 			got.Store(n64)
-			n -= k
 		}
 	}
 	if err := <-writeErr; err != nil {
@@ -126,31 +118,3 @@ var pattern = func() []byte {
 	}
 	return b
 }()
-
-// readFrameHeader reads an unmasked server frame header, returning its
-// opcode and payload length.
-func readFrameHeader(br *bufio.Reader) (frame.Opcode, int64, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(br, h[:]); err != nil {
-		return 0, 0, err
-	}
-	if h[1]&0x80 != 0 {
-		return 0, 0, fmt.Errorf("server frame is masked")
-	}
-	n := int64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var l [2]byte
-		if _, err := io.ReadFull(br, l[:]); err != nil {
-			return 0, 0, err
-		}
-		n = int64(binary.BigEndian.Uint16(l[:]))
-	case 127:
-		var l [8]byte
-		if _, err := io.ReadFull(br, l[:]); err != nil {
-			return 0, 0, err
-		}
-		n = int64(binary.BigEndian.Uint64(l[:]))
-	}
-	return frame.Opcode(h[0] & 0x0f), n, nil
-}
