@@ -43,11 +43,7 @@ func TestHostileNonReadingClient(t *testing.T) {
 			base := p.rssKB(t)
 			stop := sampleRSS(t, p)
 
-			ws, err := dialWS(p.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ws.Close()
+			ws := openWS(t, p.addr)
 			key := [4]byte{1, 2, 3, 4}
 			var chunk []byte
 			if tc.msg > 0 {
@@ -121,11 +117,7 @@ func TestHostileStalledHandshakes(t *testing.T) {
 	}
 	start := time.Now()
 
-	ws, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := openWS(t, p.addr)
 	served := 0
 	for time.Since(start) < 1500*time.Millisecond {
 		ws.echo(t, frame.OpText, []byte("still served"))
@@ -167,11 +159,7 @@ func isTimeout(err error) bool {
 // pinged; still silent after another interval, it is closed.
 func TestHostileSilentPeer(t *testing.T) {
 	p := startProc(t, "-ping-interval", "300ms", "-close-timeout", "500ms")
-	ws, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := openWS(t, p.addr)
 	start := time.Now()
 	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	h, _, err := ws.readFrame()
@@ -202,11 +190,7 @@ func TestHostileSilentPeer(t *testing.T) {
 // else, is never closed for idleness.
 func TestHostilePongingPeer(t *testing.T) {
 	p := startProc(t, "-ping-interval", "200ms")
-	ws, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := openWS(t, p.addr)
 	pings := 0
 	end := time.Now().Add(2 * time.Second)
 	for time.Now().Before(end) {
@@ -237,16 +221,9 @@ func TestHostilePongingPeer(t *testing.T) {
 // and the open connections are untouched.
 func TestHostileMaxConns(t *testing.T) {
 	p := startProc(t, "-max-conns", "2")
-	a, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dialWS(p.addr)
+	a := openWS(t, p.addr)
+	b := openWS(t, p.addr)
+	_, err := dialWS(p.addr)
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("third connection: %v; want 503", err)
 	}
@@ -300,11 +277,7 @@ func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
 	const clients, msgs, size = 20, 32, 8 << 10
 	conns := make([]*wsConn, clients)
 	for i := range conns {
-		ws, err := dialWS(p.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ws.Close()
+		ws := openWS(t, p.addr)
 		conns[i] = ws
 		var batch []byte
 		for m := 0; m < msgs; m++ {

@@ -23,11 +23,7 @@ func TestHugeMessageStreams(t *testing.T) {
 		size = 128 << 20
 	}
 	p := startProc(t, "-loops", "1", "-max-message", "0", "-ping-interval", "0")
-	ws, err := dialWS(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := openWS(t, p.addr)
 	// Warm up (pools, buffers, gnet's output buffer, the runtime) with a
 	// smaller stream of the same kind, then take the baseline.
 	streamEcho(t, ws, 64<<20)

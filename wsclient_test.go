@@ -67,6 +67,19 @@ func (ws *wsConn) handshake() error {
 	}
 }
 
+// openWS dials and completes the handshake or fails the test; the
+// connection is closed when the test ends. Test goroutine only (mustDial is
+// for other goroutines).
+func openWS(t testing.TB, addr string) *wsConn {
+	t.Helper()
+	ws, err := dialWS(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
 // writeFrame sends one masked frame.
 func (ws *wsConn) writeFrame(fin bool, op frame.Opcode, payload []byte) error {
 	var key [4]byte
