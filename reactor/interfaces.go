@@ -112,6 +112,13 @@ type Transport interface {
 	// LocalAddr is our end of the connection (Twisted's getHost).
 	LocalAddr() net.Addr
 
+	// Loop is the index of the event loop this connection runs on, from 0
+	// to the reactor's loop count minus 1; it never changes. State kept
+	// per loop (counters, pools) is indexed by it: only that loop's
+	// goroutine touches its slot, so it needs no lock or atomic, and
+	// Reactor.ForEachLoop reads it on the loop's own goroutine.
+	Loop() int
+
 	// RemoteAddr is the peer's end (Twisted's getPeer). Both addresses can
 	// be read until the socket is released, which is after ConnectionLost
 	// returns except when ConnectionLost was deferred (see Protocol); from

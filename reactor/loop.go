@@ -15,6 +15,7 @@ import (
 type loop struct {
 	r      *Reactor
 	el     gnet.EventLoop
+	id     int // index in the reactor's loop list (Transport.Loop)
 	timers *timers
 	firing atomic.Bool   // an expire task is queued on the loop
 	expire gnet.Runnable // that task, built once
@@ -37,8 +38,8 @@ type lostEvent struct {
 	reason error
 }
 
-func newLoop(r *Reactor, el gnet.EventLoop) *loop {
-	l := &loop{r: r, el: el}
+func newLoop(r *Reactor, el gnet.EventLoop, id int) *loop {
+	l := &loop{r: r, el: el, id: id}
 	l.timers = newTimers(r.opts.Clock, r.base, false)
 	l.timers.call = l.run
 	if r.drv != nil {

@@ -29,6 +29,33 @@ func (r *Reactor) PendingTimers() int {
 // tells every connection to finish. Do not call it from an event loop
 // goroutine: it would wait for itself.
 func (r *Reactor) ForEachProtocol(fn func(p Protocol)) {
+	r.onEachLoop(func(l *loop) {
+		for _, c := range append([]*conn(nil), l.conns...) {
+			if c.state&stLost == 0 {
+				l.runProtocol(fn, c)
+			}
+		}
+	})
+}
+
+// ForEachLoop runs fn(loop) on the goroutine of every event loop that has
+// had a connection (the others hold no state), loops concurrently, and
+// returns when all have run. fn may read and write state kept per loop
+// (indexed by Transport.Loop) without locks: it runs between that loop's
+// callbacks. It is how per-loop counters are gathered without an atomic per
+// update. Do not call it from an event loop goroutine: it would wait for
+// itself.
+func (r *Reactor) ForEachLoop(fn func(loop int)) {
+	r.onEachLoop(func(l *loop) { l.run(func() { fn(l.id) }) })
+}
+
+// Loops is the number of event loops the reactor runs (the bound of
+// Transport.Loop).
+func (r *Reactor) Loops() int { return r.opts.Loops }
+
+// onEachLoop runs task on every loop's goroutine, concurrently, and waits
+// for all (or for the reactor to stop).
+func (r *Reactor) onEachLoop(task func(l *loop)) {
 	loops := r.loopList()
 	var pending atomic.Int64
 	all := make(chan struct{})
@@ -41,11 +68,7 @@ func (r *Reactor) ForEachProtocol(fn func(p Protocol)) {
 	for _, l := range loops {
 		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 			defer finish()
-			for _, c := range append([]*conn(nil), l.conns...) {
-				if c.state&stLost == 0 {
-					l.runProtocol(fn, c)
-				}
-			}
+			task(l)
 			return nil
 		}))
 		if err != nil {
@@ -67,7 +90,7 @@ func (r *Reactor) loopFor(el gnet.EventLoop) *loop {
 	if l := r.loopByEL[el]; l != nil {
 		return l
 	}
-	l := newLoop(r, el)
+	l := newLoop(r, el, len(r.loopByEL))
 	r.loopByEL[el] = l
 	var list []*loop
 	if p := r.loops.Load(); p != nil {

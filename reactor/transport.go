@@ -90,3 +90,5 @@ func (c *conn) LocalAddr() net.Addr {
 }
 
 func (c *conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+func (c *conn) Loop() int { return c.loop.id }
