@@ -16,6 +16,11 @@ const (
 	// has just sent and not yet read): clients that write a whole message
 	// before reading get messages up to this size back.
 	MaxEchoSlack = 32 << 20
+
+	// DefaultDeflateLevel is the permessage-deflate compression level.
+	DefaultDeflateLevel = 1
+	// DefaultDeflateMinSize: shorter whole messages are sent uncompressed.
+	DefaultDeflateMinSize = 64
 )
 
 // Config is a Server's configuration. NewServer takes it as given: a zero
@@ -74,6 +79,15 @@ type Config struct {
 	// all event loops. Past it, upgrade requests get 503 with Retry-After;
 	// the open connections are untouched. 0 means unlimited.
 	MaxConns int
+
+	// Deflate is the permessage-deflate policy (RFC 7692). Default off.
+	Deflate DeflateConfig
+
+	// Loops is the number of event loops whose connections share the
+	// Server (their transports' Loop method says which): per-loop pools
+	// of compression state. 0 or a transport without Loop uses one shared
+	// pool behind a mutex.
+	Loops int
 }
 
 // DefaultConfig returns the documented defaults.
@@ -85,5 +99,6 @@ func DefaultConfig() Config {
 		PingInterval:     DefaultPingInterval,
 		CloseTimeout:     DefaultCloseTimeout,
 		WriteBufferLimit: DefaultWriteBufferLimit,
+		Deflate:          DeflateConfig{Level: DefaultDeflateLevel, MinSize: DefaultDeflateMinSize},
 	}
 }

@@ -59,6 +59,7 @@ type Conn struct {
 	timer DelayedCall      // the one timer: handshake, ping or close (tkind)
 	out   *[]byte          // output gathered during the current operation (bufPool)
 	ctl   *ctlBuf          // a control payload split across reads (ctlPool)
+	zr    *inflaterState   // permessage-deflate state while held (deflate_read.go)
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
@@ -77,6 +78,7 @@ type Conn struct {
 	msgOp   frame.Opcode // opcode of the message being received; 0 between messages
 	frameOp frame.Opcode // opcode of the frame being received
 	sub     uint8        // 1 + index in Config.Subprotocols of the selected one; 0 none
+	dfl     deflateParams // permessage-deflate as negotiated (RFC 7692), and flags of its messages
 
 	frameFin   bool // the frame being received is its message's last
 	delivered  bool // the current message's first piece went to the handler
@@ -138,6 +140,7 @@ func (c *Conn) ConnectionLost(reason error) {
 		ctlPool.Put(c.ctl)
 		c.ctl = nil
 	}
+	c.releaseZ()
 	if c.out != nil {
 		putBuf(c.out)
 		c.out = nil

@@ -1,6 +1,9 @@
 package protocol
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Server holds what the connections of one listening server share: the
 // configuration, the application and the count of open connections. Its
@@ -10,6 +13,9 @@ type Server struct {
 	app      func() Handler
 	open     atomic.Int64 // upgraded connections not yet lost
 	shutting atomic.Bool
+
+	loopPools  []deflatePool // one per event loop (deflate_pool.go)
+	sharedPool deflatePool   // for transports that do not say their loop
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -23,7 +29,13 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	return &Server{cfg: cfg, app: app}
+	if cfg.Deflate.Level == 0 {
+		cfg.Deflate.Level = DefaultDeflateLevel
+	}
+	cfg.Deflate.Level = min(max(cfg.Deflate.Level, 1), 9)
+	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, max(cfg.Loops, 0))}
+	s.sharedPool.mu = new(sync.Mutex)
+	return s
 }
 
 // Config returns the server's configuration.
