@@ -22,6 +22,10 @@ type config struct {
 	MaxConns         int
 	ShutdownTimeout  time.Duration
 	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
+
+	Deflate                bool // negotiate permessage-deflate (RFC 7692)
+	DeflateContextTakeover bool // allow context takeover where the client does
+	DeflateLevel           int  // compression level 1..9
 }
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
@@ -46,6 +50,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
+	fs.BoolVar(&cfg.Deflate, "deflate", false, "negotiate permessage-deflate (RFC 7692) with clients that offer it")
+	fs.BoolVar(&cfg.DeflateContextTakeover, "deflate-context-takeover", false, "with -deflate, keep the compression window between messages where the client allows it (about 1 MiB more per connection)")
+	fs.IntVar(&cfg.DeflateLevel, "deflate-level", 1, "with -deflate, compression level 1 (fastest) to 9 (smallest)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -63,6 +70,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < 0:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
+	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
+		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}

@@ -33,6 +33,13 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         cfg.MaxConns,
+		Deflate: protocol.DeflateConfig{
+			Enabled:         cfg.Deflate,
+			ContextTakeover: cfg.DeflateContextTakeover,
+			Level:           cfg.DeflateLevel,
+			MinSize:         protocol.DefaultDeflateMinSize,
+		},
+		Loops: cfg.Loops,
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger))
