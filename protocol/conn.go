@@ -75,9 +75,9 @@ type Conn struct {
 
 	state   connState
 	tkind   timerKind
-	msgOp   frame.Opcode // opcode of the message being received; 0 between messages
-	frameOp frame.Opcode // opcode of the frame being received
-	sub     uint8        // 1 + index in Config.Subprotocols of the selected one; 0 none
+	msgOp   frame.Opcode  // opcode of the message being received; 0 between messages
+	frameOp frame.Opcode  // opcode of the frame being received
+	sub     uint8         // 1 + index in Config.Subprotocols of the selected one; 0 none
 	dfl     deflateParams // permessage-deflate as negotiated (RFC 7692), and flags of its messages
 
 	frameFin   bool // the frame being received is its message's last
