@@ -22,6 +22,7 @@ type config struct {
 	MaxConns         int
 	ShutdownTimeout  time.Duration
 	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
+	Demo             bool   // serve the demo page to a plain GET of "/"
 }
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
@@ -46,6 +47,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
+	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
