@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsreactor/wsreactor/admin"
+	"github.com/wsreactor/wsreactor/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
 )
@@ -29,6 +30,10 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
+	var rootPage []byte
+	if cfg.Demo {
+		rootPage = demo.Response()
+	}
 	srv := protocol.NewServer(protocol.Config{
 		Subprotocols:     cfg.Subprotocols,
 		Origins:          cfg.Origins,
@@ -38,6 +43,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         cfg.MaxConns,
+		RootPage:         rootPage,
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)))
