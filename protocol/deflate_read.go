@@ -1,8 +1,6 @@
 package protocol
 
 import (
-	"fmt"
-
 	"github.com/wsreactor/wsreactor/frame"
 	"github.com/wsreactor/wsreactor/inflate"
 )
@@ -76,11 +74,10 @@ func (c *Conn) inflateMore(d []byte, fin bool) {
 		return
 	}
 	z.busy = false
-	if z.f.Final() {
-		// A stream that ended with BFINAL cannot be continued: the next
-		// message starts a new one (RFC 7692 §7.2.3.4 lets a sender do that).
-		z.f.Reset(15)
-	}
+	// A message whose blocks ended with BFINAL set (§7.2.3.4) gets no
+	// 00 00 ff ff; the next message starts a new stream, over the same
+	// window under context takeover.
+	z.f.Continue()
 	c.deliverInflated(z, true)
 }
 
@@ -108,8 +105,10 @@ func (c *Conn) inflateFeed(z *inflaterState, in []byte) bool {
 	max := c.srv.cfg.MaxMessageSize
 	for {
 		if z.f.Final() && len(in) > 0 {
-			c.failInflate(fmt.Errorf("%d bytes after the final block", len(in)))
-			return false
+			// RFC 7692 §7.2.3.4: a sender may end its blocks with
+			// BFINAL set; the bytes after are a new DEFLATE stream
+			// over the same window.
+			z.f.Continue()
 		}
 		nOut, nIn, err := z.f.Inflate(z.out[z.m:], in)
 		in = in[nIn:]

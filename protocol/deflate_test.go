@@ -281,6 +281,22 @@ func TestDeflateIdleHoldsNothing(t *testing.T) {
 	h.endClean()
 }
 
+// TestDeflateBFINAL: RFC 7692 §7.2.3.4's example, "Hello" in a block with
+// BFINAL set followed by the empty header of a new stream, and the same
+// without that byte, inflate to "Hello"; so do 3 such streams in one message.
+func TestDeflateBFINAL(t *testing.T) {
+	cfg := dfConfig()
+	h := dfOpen(t, cfg, "permessage-deflate", noCx)
+	final := []byte{0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
+	h.feed(cat(dfFrames(frame.OpText, append(final, 0x00), 1), dfFrames(frame.OpText, final, 1),
+		dfFrames(frame.OpText, cat(final, final, final), 2)))
+	got := dfParse(h.tr.out, false)
+	if len(got.msgs) != 3 || got.msgs[0].data != "Hello" || got.msgs[1].data != "Hello" || got.msgs[2].data != "HelloHelloHello" || got.closed {
+		t.Fatalf("got %+v", got)
+	}
+	h.endClean()
+}
+
 // TestDeflateMinSize: whole messages under MinSize go back uncompressed,
 // longer or fragmented ones compressed; RSV1 is per message.
 func TestDeflateMinSize(t *testing.T) {
@@ -327,7 +343,7 @@ func TestDeflateBadInput(t *testing.T) {
 		{"RSV2", true, rsv2, frame.CloseProtocolError, "reserved bits"},
 		{"not deflate", true, dfFrames(frame.OpBinary, []byte{0xff, 0xff, 0xff, 0xff, 0xff}, 1), frame.CloseInvalidPayload, "does not inflate"},
 		{"bad block type", true, dfFrames(frame.OpBinary, []byte{0x07, 0x00}, 1), frame.CloseInvalidPayload, "does not inflate"},
-		{"data after final block", true, dfFrames(frame.OpBinary, []byte{0x03, 0x00, 0x01, 0x02}, 1), frame.CloseInvalidPayload, "does not inflate"},
+		{"garbage after final block", true, dfFrames(frame.OpBinary, []byte{0x03, 0x00, 0x01, 0x02}, 1), frame.CloseInvalidPayload, "does not inflate"},
 		{"invalid UTF-8 inside", true, dfFrames(frame.OpText, dfCompress([]byte("ab\xffcd"), 6), 1), frame.CloseInvalidPayload, "UTF-8"},
 		{"bomb", true, dfFrames(frame.OpBinary, bomb, 1), frame.CloseTooBig, "too big"},
 	} {
