@@ -251,7 +251,7 @@ func TestConformanceDeflate(t *testing.T) {
 							if gotOp != op || !bytes.Equal(got, want) {
 								t.Fatalf("%s: echo of %v %d bytes is %v %d bytes (equal %v)", name, op, size, gotOp, len(got), bytes.Equal(got, want))
 							}
-							if !comp && size >= 64 {
+							if !comp && size >= 128 {
 								t.Fatalf("%s: echo of %d bytes not compressed", name, size)
 							}
 						}

@@ -34,6 +34,7 @@ type config struct {
 	Deflate                bool // negotiate permessage-deflate (RFC 7692)
 	DeflateContextTakeover bool // allow context takeover where the client does
 	DeflateLevel           int  // compression level 1..9
+	DeflateMinSize         int  // whole messages shorter than this are echoed uncompressed
 
 	// settings holds every flag's effective value (command line, then
 	// environment, then default), for the start line of the log.
@@ -74,6 +75,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.Deflate, "deflate", false, "negotiate permessage-deflate (RFC 7692) with clients that offer it")
 	fs.BoolVar(&cfg.DeflateContextTakeover, "deflate-context-takeover", false, "with -deflate, keep the compression window between messages where the client allows it (about 1 MiB more per connection)")
 	fs.IntVar(&cfg.DeflateLevel, "deflate-level", 1, "with -deflate, compression level 1 (fastest) to 9 (smallest)")
+	fs.IntVar(&cfg.DeflateMinSize, "deflate-min-size", 128, "with -deflate, whole messages shorter than this many bytes are sent uncompressed (0 compresses all)")
 	// Define every flag above this line: each gets its WSREACTOR_* variable.
 	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
@@ -93,6 +95,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < 0:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
+	case cfg.DeflateMinSize < 0:
+		return cfg, fmt.Errorf("wsreactor: -deflate-min-size %d: must not be negative", cfg.DeflateMinSize)
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:

@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 			Enabled:         cfg.Deflate,
 			ContextTakeover: cfg.DeflateContextTakeover,
 			Level:           cfg.DeflateLevel,
-			MinSize:         protocol.DefaultDeflateMinSize,
+			MinSize:         cfg.DeflateMinSize,
 		},
 		Loops: cfg.Loops,
 	}, protocol.Echo)

@@ -5,12 +5,15 @@ import (
 	"compress/flate"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/wsreactor/wsreactor/frame"
+	"github.com/wsreactor/wsreactor/inflate"
 )
 
 // Tests of the compressed echo (RFC 7692 §6, §7.2) on a fake transport.
@@ -407,4 +410,127 @@ func TestDeflateZeroAlloc(t *testing.T) {
 			h.endClean()
 		}
 	}
+}
+
+// BenchmarkDeflateEcho: one read holding one compressed text message of
+// JSON-like text (compressed by the client at level 6), inflated,
+// validated, compressed again at each level and echoed; "plain" is the
+// same text uncompressed both ways, for comparison. Bytes per op are the
+// message's inflated size; wire-B/op is the size of the echo's frame.
+func BenchmarkDeflateEcho(b *testing.B) {
+	for _, size := range []int{64, 128, 256, 512, 1 << 10, 16 << 10, 64 << 10} {
+		data := dfText(size)
+		for _, mode := range []string{"plain", "level1", "level6", "level9"} {
+			b.Run(sizeName(size)+"/"+mode, func(b *testing.B) {
+				cfg := dfConfig()
+				in := text(string(data))
+				var h *harness
+				if mode == "plain" {
+					h = openDiscard(b, cfg)
+				} else {
+					cfg.Deflate.Level = int(mode[5] - '0')
+					h = dfOpen(b, cfg, "permessage-deflate", noCx)
+					h.tr.discard = true
+					h.c.h = Echo()
+					in = dfFrames(frame.OpText, dfCompress(data, 6), 1)
+				}
+				buf := make([]byte, len(in))
+				b.ReportAllocs()
+				b.SetBytes(int64(size))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					copy(buf, in)
+					h.c.DataReceived(buf)
+				}
+				b.StopTimer()
+				if h.tr.lost {
+					b.Fatal("connection closed")
+				}
+				b.ReportMetric(float64(h.tr.nbytes)/float64(b.N), "wire-B/op")
+			})
+		}
+	}
+}
+
+// TestDeflateStreamHuge: with MaxMessageSize 0 a huge compressed message
+// (1 GiB inflated; 64 MiB with -short or -race) is inflated, echoed
+// compressed and byte-exact while it arrives, and the connection's memory
+// does not grow with it. The client compresses each 64 KiB fragment with a
+// fresh compressor (valid after a sync flush, see deflate_write.go), so
+// one compressed fragment is replayed; the echo is inflated as it is
+// written with the inflate package and checksummed.
+func TestDeflateStreamHuge(t *testing.T) {
+	size := int64(1 << 30)
+	if testing.Short() || raceEnabled {
+		size = 64 << 20
+	}
+	cfg := dfConfig()
+	cfg.MaxMessageSize = 0
+	h := dfOpen(t, cfg, "permessage-deflate", noCx)
+
+	var dec frame.Decoder
+	var inf inflate.Inflater
+	inf.Reset(15)
+	var echoed int64
+	var fins int
+	var sum uint32
+	out := make([]byte, 64<<10)
+	h.tr.sink = func(p []byte) {
+		for len(p) > 0 {
+			ev, n, err := dec.Next(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+			switch {
+			case ev.Kind == frame.KindHeader && ev.Header.Fin:
+				fins++
+			case ev.Kind == frame.KindPayload:
+				for in := ev.Data; len(in) > 0; {
+					nOut, nIn, err := inf.Inflate(out, in)
+					if err != nil {
+						t.Fatalf("echo does not inflate: %v", err)
+					}
+					in = in[nIn:]
+					echoed += int64(nOut)
+					sum = crc32.Update(sum, crc32.IEEETable, out[:nOut])
+				}
+			}
+		}
+	}
+	const chunk = 64 << 10
+	pattern := dfText(chunk)
+	comp := dfCompress(pattern, 1)
+	comp = append(comp, syncTail[:]...) // mid-message: the sync flush stays
+	var want uint32
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	buf := make([]byte, 0, len(comp)+16)
+	for sent := int64(0); sent < size; sent += chunk {
+		op := frame.OpContinuation
+		if sent == 0 {
+			op = frame.OpText
+		}
+		buf = frame.AppendMaskedFrame(buf[:0], false, op, testKey, comp)
+		if sent == 0 {
+			buf[0] |= rsv1
+		}
+		want = crc32.Update(want, crc32.IEEETable, pattern)
+		h.c.DataReceived(buf)
+	}
+	h.c.DataReceived(cf(true, frame.OpContinuation, nil)) // the stream's end: 00 00 ff ff is the receiver's
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if echoed != size || sum != want || fins != 1 {
+		t.Fatalf("echoed %d bytes inflated (crc %08x, %d FIN); want %d bytes (crc %08x), one FIN", echoed, sum, fins, size, want)
+	}
+	if h.tr.lost || h.tr.aborted {
+		t.Fatal("connection closed")
+	}
+	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 1<<20 {
+		t.Errorf("heap in use grew by %d bytes streaming %d; want < 1 MiB", grew, size)
+	}
+	t.Logf("%d MiB inflated, echoed compressed in %d bytes on the wire", size>>20, h.tr.nbytes)
+	h.endClean()
 }
