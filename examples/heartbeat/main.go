@@ -48,10 +48,12 @@ type Heartbeat struct {
 
 func (h *Heartbeat) ConnectionMade(t reactor.Transport) {
 	h.Transport = t
-	t.Write([]byte("hello: a beat every " + h.interval.String() + "; say something at least every " + h.timeout.String() + "\r\n"))
 	h.beat = reactor.NewLoopingCall(t, h.sendBeat) // t schedules on this connection's loop
 	h.beat.Start(h.interval, false)
 	h.idle = t.CallLater(h.timeout, h.timedOut)
+	// The greeting goes last: a client (the test) that reads it knows both
+	// timers are running.
+	t.Write([]byte("hello: a beat every " + h.interval.String() + "; say something at least every " + h.timeout.String() + "\r\n"))
 }
 
 // DataReceived pushes the idle timeout back (an O(1) Reset of the same

@@ -4,17 +4,20 @@
 // too, so everyone sees one order), whichever event loop each lives on.
 //
 // The pieces:
+//
 //   - protocol.Server does the handshake and framing; the room is its
 //     application, one member Handler per connection, gathering each
 //     message with protocol.Messages.
+//
 //   - A member on another event loop is reached with its reactor
 //     Transport's CallFromThread; the message is copied once and shared,
 //     read-only, by every loop.
+//
 //   - A slow reader does not slow the room: when the output waiting for it
 //     passes -write-buffer-limit, protocol closes it with 1008 (the same
 //     write-buffer policy as the echo server) and the room drops it.
 //
-//	go run ./examples/wschat -addr :8003
+//     go run ./examples/wschat -addr :8003
 //
 // then, in the consoles of two browser tabs (any page):
 //
