@@ -110,42 +110,42 @@ func init() {
 		lens[i] = 5
 	}
 	var scratch [1 << litRootBits]uint8
-	if !build(fixedLit[:], litRootBits, lens[:288], litValue, &scratch) ||
-		!build(fixedDist[:], distRootBits, lens[288:], distValue, &scratch) {
+	_, ok1 := build(fixedLit[:], litRootBits, lens[:288], litValue, &scratch)
+	_, ok2 := build(fixedDist[:], distRootBits, lens[288:], distValue, &scratch)
+	if !ok1 || !ok2 {
 		panic("inflate: fixed Huffman tables do not build")
 	}
 }
 
 // build fills table from the code lengths lens (0 = symbol unused) as the
 // canonical Huffman code of RFC 1951 §3.2.2, with value(sym) in each leaf.
-// It reports false for an over-subscribed code, and for an incomplete one
+// It returns the longest code length, and reports false for an over-subscribed code, and for an incomplete one
 // except the two §3.2.7 allows: no codes at all, and a single code of one
 // bit. scratch holds per-root-entry subtable sizes.
-func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, scratch *[1 << litRootBits]uint8) bool {
+func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, scratch *[1 << litRootBits]uint8) (maxLen uint, ok bool) {
 	var count [maxCodeBits + 1]int
 	for _, l := range lens {
 		count[l]++
 	}
 	count[0] = 0
-	maxLen := 0
 	left := 1 // codes left at the current length
 	for l := 1; l <= maxCodeBits; l++ {
 		left <<= 1
 		left -= count[l]
 		if left < 0 {
-			return false // over-subscribed
+			return 0, false // over-subscribed
 		}
 		if count[l] != 0 {
-			maxLen = l
+			maxLen = uint(l)
 		}
 	}
 	root := 1 << rootBits
 	clear(table[:root])
 	if maxLen == 0 {
-		return true // no codes: any use of this table is corrupt
+		return 0, true // no codes: any use of this table is corrupt
 	}
 	if left > 0 && !(maxLen == 1 && count[1] == 1) {
-		return false // incomplete
+		return 0, false // incomplete
 	}
 
 	// First canonical code of each length.
@@ -159,7 +159,7 @@ func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, 
 	// Longest code under each root prefix, for subtable sizes.
 	sub := scratch[:root]
 	clear(sub)
-	if maxLen > int(rootBits) {
+	if maxLen > rootBits {
 		c := next
 		for _, l := range lens {
 			if int(l) > int(rootBits) {
@@ -182,7 +182,7 @@ func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, 
 		}
 		bitsN := int(sub[p]) - int(rootBits)
 		if end+1<<bitsN > len(table) {
-			return false
+			return 0, false
 		}
 		table[p] = uint32(end)<<valShift | linkFlag | uint32(bitsN)
 		clear(table[end : end+1<<bitsN])
@@ -210,7 +210,7 @@ func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, 
 			table[off+i] = leaf
 		}
 	}
-	return true
+	return maxLen, true
 }
 
 // reverse returns the low n bits of code in reverse order.

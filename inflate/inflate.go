@@ -45,6 +45,9 @@ type Inflater struct {
 	whave    int
 	litTable []uint32 // fixedLit[:] or dynLit[:]
 	dstTable []uint32 // fixedDist[:] or dynDist[:]
+	litMax   uint     // longest code in litTable
+	dstMax   uint     // longest code in dstTable (0: no distance codes)
+	clMax    uint     // longest code in clTable
 
 	dynLit  [litTableSize]uint32
 	dynDist [distTableSize]uint32
@@ -83,8 +86,13 @@ func (f *Inflater) Reset(windowBits int) {
 	*f = Inflater{}
 	f.win = win
 	f.winSize = 1 << windowBits
-	f.litTable = fixedLit[:]
-	f.dstTable = fixedDist[:]
+	f.useFixed()
+}
+
+// useFixed selects the fixed Huffman codes (RFC 1951 §3.2.6).
+func (f *Inflater) useFixed() {
+	f.litTable, f.dstTable = fixedLit[:], fixedDist[:]
+	f.litMax, f.dstMax = 9, 5
 }
 
 // Continue starts a new DEFLATE stream after the final block of the last
@@ -99,13 +107,21 @@ func (f *Inflater) Continue() {
 	}
 	f.done, f.final = false, false
 	f.state = stHeader
-	f.litTable = fixedLit[:]
-	f.dstTable = fixedDist[:]
+	f.useFixed()
 }
 
 // Final reports whether a block with BFINAL set has ended: the stream is
 // complete and more input is an error (until Reset or Continue).
 func (f *Inflater) Final() bool { return f.done }
+
+// Flushed reports whether the input pushed so far ends exactly after a
+// complete block with all of its output written, or after the final block:
+// what a permessage-deflate message followed by its 00 00 ff ff must look
+// like (RFC 7692 §7.2.1: the flush ends with an empty stored block). A
+// message that leaves f mid-block was cut short or is not DEFLATE data.
+func (f *Inflater) Flushed() bool {
+	return f.done || f.state == stHeader && f.nbits == 0 && !f.broken
+}
 
 // Inflate decodes from in into out and returns how many bytes of out it
 // filled and of in it consumed. It returns when in is used up (nIn ==
@@ -196,11 +212,12 @@ func (f *Inflater) take(n uint) uint32 {
 	return v
 }
 
-// symbol decodes one symbol with table (whose root has rootBits bits) from
+// symbol decodes one symbol with table (whose root has rootBits bits and
+// whose longest code has maxBits bits) from
 // the buffered bits, taking bytes from in as needed. ok is false if in ran
 // out mid-symbol (nothing consumed); err is set for a code the table does
 // not have.
-func (f *Inflater) symbol(table []uint32, rootBits uint, in []byte, i *int) (value uint32, ok bool, err error) {
+func (f *Inflater) symbol(table []uint32, rootBits, maxBits uint, in []byte, i *int) (value uint32, ok bool, err error) {
 	for {
 		e := table[f.bits&(1<<rootBits-1)]
 		if e&linkFlag != 0 {
@@ -212,7 +229,7 @@ func (f *Inflater) symbol(table []uint32, rootBits uint, in []byte, i *int) (val
 			f.nbits -= n
 			return e >> valShift, true, nil
 		}
-		if f.nbits >= maxCodeBits {
+		if f.nbits >= maxBits {
 			return 0, false, f.corrupt(*i, "invalid Huffman code")
 		}
 		if *i >= len(in) {
@@ -240,7 +257,7 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 				f.take(f.nbits & 7)
 				f.state = stStoredLen
 			case 1:
-				f.litTable, f.dstTable = fixedLit[:], fixedDist[:]
+				f.useFixed()
 				f.state = stSym
 			case 2:
 				f.state = stDynHeader
@@ -301,7 +318,9 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 				f.clLens[codeLengthOrder[f.nlens]] = uint8(f.take(3))
 				f.nlens++
 			}
-			if !build(f.clTable[:], clRootBits, f.clLens[:], identity, &f.scratch) {
+			var ok bool
+			f.clMax, ok = build(f.clTable[:], clRootBits, f.clLens[:], identity, &f.scratch)
+			if !ok || f.clMax == 0 {
 				return o, i, f.corrupt(i, "invalid code length code")
 			}
 			f.nlens = 0
@@ -315,7 +334,7 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 				f.state = stSym
 				continue
 			}
-			v, ok, err := f.symbol(f.clTable[:], clRootBits, in, &i)
+			v, ok, err := f.symbol(f.clTable[:], clRootBits, f.clMax, in, &i)
 			if err != nil {
 				return o, i, err
 			}
@@ -370,7 +389,7 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 					continue
 				}
 			}
-			v, ok, err := f.symbol(f.litTable, litRootBits, in, &i)
+			v, ok, err := f.symbol(f.litTable, litRootBits, f.litMax, in, &i)
 			if err != nil {
 				return o, i, err
 			}
@@ -399,7 +418,10 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 			f.state = stDist
 
 		case stDist:
-			v, ok, err := f.symbol(f.dstTable, distRootBits, in, &i)
+			if f.dstMax == 0 {
+				return o, i, f.corrupt(i, "length with no distance codes")
+			}
+			v, ok, err := f.symbol(f.dstTable, distRootBits, f.dstMax, in, &i)
 			if err != nil {
 				return o, i, err
 			}
@@ -473,10 +495,11 @@ func (f *Inflater) buildDynamic(i int) error {
 	if f.lens[256] == 0 {
 		return f.corrupt(i, "no code for end of block")
 	}
-	if !build(f.dynLit[:], litRootBits, f.lens[:f.hlit], litValue, &f.scratch) {
+	var ok bool
+	if f.litMax, ok = build(f.dynLit[:], litRootBits, f.lens[:f.hlit], litValue, &f.scratch); !ok {
 		return f.corrupt(i, "invalid literal/length code lengths")
 	}
-	if !build(f.dynDist[:], distRootBits, f.lens[f.hlit:f.hlit+f.hdist], distValue, &f.scratch) {
+	if f.dstMax, ok = build(f.dynDist[:], distRootBits, f.lens[f.hlit:f.hlit+f.hdist], distValue, &f.scratch); !ok {
 		return f.corrupt(i, "invalid distance code lengths")
 	}
 	f.litTable, f.dstTable = f.dynLit[:], f.dynDist[:]

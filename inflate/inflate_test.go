@@ -27,6 +27,9 @@ func TestMatchesStdlib(t *testing.T) {
 							continue // slow at one byte per call; small outs run on the smaller samples
 						}
 						for trial := 0; trial < 3; trial++ {
+							if outSize < 300 && len(s.data) > 20000 && trial != 2 {
+								continue // one trial, in many pieces, is enough at 7 bytes a call
+							}
 							cuts := randomCuts(r, len(stream), trial)
 							got, err := push(t, &f, 15, stream, cuts, outSize)
 							if err != nil || !bytes.Equal(got, s.data) {
@@ -87,14 +90,14 @@ func TestSplitEverywhere(t *testing.T) {
 	inputs := []sample{
 		{"hello", []byte("Hello")},
 		{"json1k", jsonText(1024, 5)},
-		{"repetitive", repetitive(3000)},
+		{"repetitive", repetitive(1200)},
 		{"random300", randomBytes(300, 6)},
 	}
 	for _, s := range inputs {
 		for _, level := range []int{flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.HuffmanOnly} {
 			stream := compress(t, s.data, level, 400)
 			t.Run(fmt.Sprintf("%s/level%d", s.name, level), func(t *testing.T) {
-				for _, outSize := range []int{1, 3, 1 << 16} {
+				for _, outSize := range []int{1, 1 << 16} {
 					for cut := 0; cut <= len(stream); cut++ {
 						got, err := push(t, &f, 15, stream, []int{cut}, outSize)
 						if err != nil || !bytes.Equal(got, s.data) {
@@ -240,8 +243,8 @@ func TestContextTakeover(t *testing.T) {
 				break
 			}
 		}
-		if !bytes.Equal(got, msg) {
-			t.Fatalf("message %d: got %d bytes; want %d", m, len(got), len(msg))
+		if !bytes.Equal(got, msg) || !f.Flushed() {
+			t.Fatalf("message %d: got %d bytes, Flushed %v; want %d, true", m, len(got), f.Flushed(), len(msg))
 		}
 	}
 }
@@ -265,9 +268,15 @@ func TestRFC7692Examples(t *testing.T) {
 		for cut := 0; cut <= len(stream); cut++ {
 			var f Inflater
 			got, err := push(t, &f, 15, stream, []int{cut}, 64)
-			if err != nil || string(got) != tt.want {
-				t.Errorf("%s cut at %d: got %q, %v; want %q", tt.name, cut, got, err, tt.want)
+			if err != nil || string(got) != tt.want || !f.Flushed() {
+				t.Errorf("%s cut at %d: got %q, %v, Flushed %v; want %q, true", tt.name, cut, got, err, f.Flushed(), tt.want)
 			}
+		}
+		// The payload without the tail stops inside a block header.
+		var f Inflater
+		push(t, &f, 15, tt.payload, nil, 64)
+		if f.Flushed() {
+			t.Errorf("%s: Flushed() = true without the 00 00 ff ff", tt.name)
 		}
 	}
 
@@ -319,14 +328,14 @@ func TestFinalThenContinue(t *testing.T) {
 	}
 }
 
-// TestBomb: 1 GiB of zeros compresses to about 1 MiB; the caller takes
-// output 4 KiB at a time and stops after 16 MiB, having pushed only a
-// little input, and nothing grew.
+// TestBomb: 16 MiB of zeros compresses to about 16 KiB; the caller takes
+// output 4 KiB at a time and stops after 4 MiB, having pushed only part of
+// the input, and nothing was allocated.
 func TestBomb(t *testing.T) {
 	var b bytes.Buffer
 	w, _ := flate.NewWriter(&b, flate.BestCompression)
 	zeros := make([]byte, 1<<20)
-	for i := 0; i < 64; i++ { // 64 MiB is enough to show it
+	for i := 0; i < 16; i++ {
 		w.Write(zeros)
 	}
 	w.Close()
@@ -337,7 +346,7 @@ func TestBomb(t *testing.T) {
 	total, pushed := 0, 0
 	in := stream
 	allocs := testing.AllocsPerRun(1, func() {
-		for total < 16<<20 {
+		for total < 4<<20 {
 			nOut, nIn, err := f.Inflate(out, in)
 			if err != nil {
 				t.Fatal(err)
@@ -351,7 +360,7 @@ func TestBomb(t *testing.T) {
 		t.Errorf("bomb: %v allocations", allocs)
 	}
 	if pushed > len(stream)/2 {
-		t.Errorf("consumed %d of %d input bytes for 16 MiB out; want about a quarter", pushed, len(stream))
+		t.Errorf("consumed %d of %d input bytes for 4 MiB out; want about a quarter", pushed, len(stream))
 	}
-	t.Logf("16 MiB out from %d input bytes (stream %d bytes for 64 MiB)", pushed, len(stream))
+	t.Logf("4 MiB out from %d input bytes (stream %d bytes for 16 MiB)", pushed, len(stream))
 }
