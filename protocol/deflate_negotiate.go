@@ -97,7 +97,7 @@ func negotiateDeflate(header string, cfg *DeflateConfig) (a deflateAnswer, ok bo
 		if !more {
 			break
 		}
-		if !foldEqual(o.name, deflateExt) {
+		if !equalFoldLower(o.name, deflateExt) {
 			continue
 		}
 		if a, ok = acceptDeflate(&o, cfg); ok {
@@ -117,7 +117,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 	for _, q := range o.params[:o.n] {
 		var bit uint8
 		switch {
-		case foldEqual(q.name, "server_no_context_takeover"):
+		case equalFoldLower(q.name, "server_no_context_takeover"):
 			// §7.1.1.1: the client asks the server not to keep its
 			// window between messages; the answer MUST include it.
 			bit = 1
@@ -125,7 +125,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 				return a, false
 			}
 			p |= dflServerNoCtx
-		case foldEqual(q.name, "client_no_context_takeover"):
+		case equalFoldLower(q.name, "client_no_context_takeover"):
 			// §7.1.1.2: the client will not keep its window; the server
 			// MAY say so too.
 			bit = 2
@@ -133,7 +133,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 				return a, false
 			}
 			p |= dflClientNoCtx
-		case foldEqual(q.name, "server_max_window_bits"):
+		case equalFoldLower(q.name, "server_max_window_bits"):
 			// §7.1.2.1: the server MUST use at most this window, and say
 			// so in the answer; the value is required.
 			bit = 4
@@ -142,7 +142,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 				return a, false
 			}
 			bits, a.srvBits = b, true
-		case foldEqual(q.name, "client_max_window_bits"):
+		case equalFoldLower(q.name, "client_max_window_bits"):
 			// §7.1.2.2: the client supports a window limit (no value) or
 			// will use at most this window (a value).
 			bit = 8
@@ -200,22 +200,4 @@ func appendDeflateAnswer(dst []byte, a deflateAnswer) []byte {
 		dst = strconv.AppendUint(dst, uint64(p.serverBits()), 10)
 	}
 	return dst
-}
-
-// foldEqual is equalFoldLower for a string: s equals lower (all lower-case
-// ASCII) ignoring ASCII case.
-func foldEqual(s, lower string) bool {
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
