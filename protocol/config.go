@@ -74,6 +74,18 @@ type Config struct {
 	// all event loops. Past it, upgrade requests get 503 with Retry-After;
 	// the open connections are untouched. 0 means unlimited.
 	MaxConns int
+
+	// MemoryBudget bounds, in bytes, what clients can make the Server hold
+	// over all its connections (queued output, echo slack, partial heads
+	// and control frames): see Budget for what counts, the measures past
+	// it and the bound on overshoot. It needs Budget.Check to be called
+	// every BudgetCheckInterval. 0 means no budget.
+	MemoryBudget int64
+
+	// Loops is the number of event loops the Server's connections run on
+	// (Transport.Loop is below it): the memory budget keeps one account
+	// per loop. 0 means 1.
+	Loops int
 }
 
 // DefaultConfig returns the documented defaults.

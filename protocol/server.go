@@ -10,6 +10,7 @@ type Server struct {
 	app      func() Handler
 	open     atomic.Int64 // upgraded connections not yet lost
 	shutting atomic.Bool
+	budget   *Budget // nil without Config.MemoryBudget
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -23,8 +24,17 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	return &Server{cfg: cfg, app: app}
+	s := &Server{cfg: cfg, app: app}
+	if cfg.MemoryBudget > 0 {
+		s.budget = newBudget(cfg.MemoryBudget, cfg.Loops)
+	}
+	return s
 }
+
+// Budget returns the server's memory budget, nil when Config.MemoryBudget
+// is 0. Call its Check every BudgetCheckInterval; read its Stats from any
+// goroutine.
+func (s *Server) Budget() *Budget { return s.budget }
 
 // Config returns the server's configuration.
 func (s *Server) Config() Config { return s.cfg }
