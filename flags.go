@@ -20,6 +20,7 @@ type config struct {
 	CloseTimeout     time.Duration
 	WriteBufferLimit int
 	MaxConns         int
+	MemoryBudget     int64 // bytes clients may make the server hold, over all connections; 0 none
 	ShutdownTimeout  time.Duration
 	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
 }
@@ -44,6 +45,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 5*time.Second, "time to wait for the client's close frame after the server's, before dropping TCP")
 	fs.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "bytes of unsent output a connection may have before it is closed with 1008")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
+	fs.Int64Var(&cfg.MemoryBudget, "memory-budget", defaultMemoryBudget(), "bytes of output, echo slack and partial input that clients may make the server hold, over all connections; 0 means no budget; the default is a quarter of physical or cgroup memory")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +65,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < 0:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
+	case cfg.MemoryBudget < 0:
+		return cfg, fmt.Errorf("wsreactor: -memory-budget %d: must not be negative", cfg.MemoryBudget)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}

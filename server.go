@@ -33,6 +33,8 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         cfg.MaxConns,
+		MemoryBudget:     cfg.MemoryBudget,
+		Loops:            cfg.Loops,
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger))
@@ -48,6 +50,9 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		return err
 	}
 	logger.Printf("listening on %s (%d event loops)", r.Addr(), cfg.Loops)
+	if b := srv.Budget(); b != nil {
+		go checkBudget(r, b, logger)
+	}
 	if ready != nil {
 		ready(running{r, srv})
 	}
