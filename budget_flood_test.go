@@ -108,7 +108,7 @@ func TestMemoryBudgetFlood(t *testing.T) {
 		t.Errorf("good client echoed %d times during the flood; want it served throughout", echoes)
 	}
 	good.echo(t, frame.OpText, []byte("after"))
-	if !eventually(3*time.Second, func() bool { return strings.Contains(p.logText(), "connections refused slack") }) {
+	if !eventually(3*time.Second, func() bool { return strings.Contains(p.logText(), "memory budget enforced") }) {
 		t.Error("the server did not log what the budget did")
 	}
 	for _, line := range strings.Split(p.logText(), "\n") {

@@ -3,8 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"log"
+	"log/slog"
 	"math"
 	"os"
 	"runtime/debug"
@@ -125,9 +124,9 @@ func connectionCap(maxConns int) int {
 
 // applyMemoryLimit ties the Go runtime's soft memory limit to the budget,
 // unless GOMEMLIMIT says otherwise, and logs both.
-func applyMemoryLimit(cfg config, logger *log.Logger) {
+func applyMemoryLimit(cfg config, logger *slog.Logger) {
 	if cfg.MemoryBudget <= 0 {
-		logger.Printf("no memory budget")
+		logger.Warn("no memory budget")
 		return
 	}
 	lim := debug.SetMemoryLimit(-1)
@@ -135,13 +134,13 @@ func applyMemoryLimit(cfg config, logger *log.Logger) {
 		lim = memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns))
 		debug.SetMemoryLimit(lim)
 	}
-	logger.Printf("memory budget %s, Go soft memory limit %s", mib(cfg.MemoryBudget), mib(lim))
+	logger.Info("memory budget", "budget_bytes", cfg.MemoryBudget, "go_memory_limit_bytes", lim)
 }
 
 // checkBudget runs b.Check every protocol.BudgetCheckInterval until the
 // reactor is done, and logs what the budget did at most once per
 // budgetLogInterval.
-func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *log.Logger) {
+func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *slog.Logger) {
 	t := time.NewTicker(protocol.BudgetCheckInterval)
 	defer t.Stop()
 	var logged protocol.BudgetStats
@@ -154,9 +153,9 @@ func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *log.Logger) {
 			b.Check(r.ForEachLoop)
 			if now.Sub(lastLog) >= budgetLogInterval {
 				if st := b.Stats(); st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
-					logger.Printf("memory budget: %s of %s held; %d connections refused slack, %d closed with 1008, %d dropped, in the last %v",
-						mib(st.Held), mib(st.Limit), st.SlackRefusals-logged.SlackRefusals, st.BudgetCloses-logged.BudgetCloses,
-						st.BudgetAborts-logged.BudgetAborts, now.Sub(lastLog).Round(time.Second))
+					logger.Warn("memory budget enforced", "held_bytes", st.Held, "budget_bytes", st.Limit,
+						"slack_refusals", st.SlackRefusals-logged.SlackRefusals, "closes", st.BudgetCloses-logged.BudgetCloses,
+						"drops", st.BudgetAborts-logged.BudgetAborts, "seconds", now.Sub(lastLog).Seconds())
 					logged, lastLog = st, now
 				}
 			}
@@ -166,6 +165,3 @@ func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *log.Logger) {
 
 // budgetLogInterval: the budget's measures are logged at most this often.
 const budgetLogInterval = time.Second
-
-// mib formats a byte count in MiB for the log.
-func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
