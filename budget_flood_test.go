@@ -112,7 +112,7 @@ func TestMemoryBudgetFlood(t *testing.T) {
 		t.Error("the server did not log what the budget did")
 	}
 	for _, line := range strings.Split(p.logText(), "\n") {
-		if strings.Contains(line, "memory budget") {
+		if strings.Contains(line, "memory budget") || strings.Contains(line, "go_memory_limit_bytes") {
 			t.Logf("server log: %s", line)
 		}
 	}

@@ -43,7 +43,7 @@ func main() {
 		// the point of a server like this) at little CPU cost.
 		debug.SetGCPercent(25)
 	}
-	applyMemoryLimit(cfg, logger)
+	applyMemoryLimit(cfg)
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {

@@ -123,19 +123,16 @@ func connectionCap(maxConns int) int {
 }
 
 // applyMemoryLimit ties the Go runtime's soft memory limit to the budget,
-// unless GOMEMLIMIT says otherwise, and logs both.
-func applyMemoryLimit(cfg config, logger *slog.Logger) {
-	if cfg.MemoryBudget <= 0 {
-		logger.Warn("no memory budget")
-		return
+// unless GOMEMLIMIT says otherwise. The "listening" log line shows the
+// limit in force (goMemoryLimit).
+func applyMemoryLimit(cfg config) {
+	if cfg.MemoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns)))
 	}
-	lim := debug.SetMemoryLimit(-1)
-	if os.Getenv("GOMEMLIMIT") == "" {
-		lim = memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns))
-		debug.SetMemoryLimit(lim)
-	}
-	logger.Info("memory budget", "budget_bytes", cfg.MemoryBudget, "go_memory_limit_bytes", lim)
 }
+
+// goMemoryLimit is the Go runtime's soft memory limit in force.
+func goMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
 
 // checkBudget runs b.Check every protocol.BudgetCheckInterval until the
 // reactor is done, and logs what the budget did at most once per

@@ -67,7 +67,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
-		slog.Group("config", attrsAny(cfg.settings)...))
+		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.settings)...))
 	if b := srv.Budget(); b != nil {
 		go checkBudget(r, b, logger)
 	}
