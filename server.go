@@ -14,8 +14,9 @@ import (
 
 // running is a started server, as ready sees it.
 type running struct {
-	r   *reactor.Reactor
-	srv *protocol.Server
+	r       *reactor.Reactor
+	srv     *protocol.Server
+	factory reactor.Factory
 }
 
 // Addr is the address the server listens on.
@@ -42,7 +43,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)))
-	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
+	f := newFactory(srv, cfg, logger)
+	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
 	runErr := make(chan error, 1)
@@ -55,7 +57,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}
 	logger.Info("listening", "addr", r.Addr().String(), "loops", cfg.Loops, slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
-		ready(running{r, srv})
+		ready(running{r, srv, f})
 	}
 
 	select {
@@ -77,8 +79,8 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
-		if wp, ok := p.(*wsProtocol); ok {
-			wp.GoingAway()
+		if wp, ok := p.(interface{ GoingAway() }); ok {
+			wp.GoingAway() // *wsProtocol, *proxiedProtocol
 		}
 	})
 	for r.Connections() > 0 && time.Now().Before(deadline) {
