@@ -27,6 +27,8 @@ type config struct {
 	ShutdownTimeout  time.Duration
 	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
 	Demo             bool           // serve the demo page to a plain GET of "/"
+	AdminAddr        string         // admin HTTP server (metrics, health, pprof); "" none
+	DrainDelay       time.Duration  // on SIGTERM, how long to keep serving with /readyz at 503
 	LogFormat        string         // text or json
 	LogLevel         string         // debug, info, warn or error
 	ProxyProtocol    bool           // every connection starts with a PROXY protocol header (proxy.go)
@@ -65,6 +67,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection starts with a PROXY protocol header (v1 or v2) from a load balancer, whose client address becomes the peer's; connections without a valid one are refused")
@@ -88,7 +92,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < 0:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
 	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {
