@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -52,27 +51,7 @@ func (l *lockedBuffer) String() string {
 // startLogged is startRunning with the server's debug log in buf.
 func startLogged(t testing.TB, cfg config, buf *lockedBuffer) running {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	rc := make(chan running, 1)
-	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() { done <- serve(ctx, cfg, logger, func(r running) { rc <- r }) }()
-	select {
-	case r := <-rc:
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
-				t.Errorf("server did not shut down")
-			}
-		})
-		return r
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v", err)
-	}
-	return running{}
+	return startRunningLogger(t, cfg, slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 }
 
 // wsRequest is an opening handshake.
