@@ -18,6 +18,7 @@ step "installing third-party clients when missing"
 PY=/usr/bin/python3
 need_apt=()
 $PY -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
+command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy)
 $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted python3-autobahn)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
