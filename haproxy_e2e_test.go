@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -96,22 +95,9 @@ func freePort(t *testing.T) string {
 // balancer is HAProxy running the shipped configuration.
 type balancer struct {
 	cmd   *exec.Cmd
-	wss   string // the wss:// listener's address
-	stats string // the stats listener's address
-	mu    sync.Mutex
-	log   strings.Builder
-}
-
-func (b *balancer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.log.Write(p)
-}
-
-func (b *balancer) logText() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.log.String()
+	wss   string       // the wss:// listener's address
+	stats string       // the stats listener's address
+	log   lockedBuffer // HAProxy's stdout and stderr
 }
 
 // startBalancer renders the server list with deploy/haproxy/servers.sh,
@@ -148,7 +134,7 @@ func startBalancer(t *testing.T, dir, bundle string, checkInter time.Duration, i
 	}
 	b.cmd = exec.Command("haproxy", append([]string{"-db"}, args...)...)
 	b.cmd.Env = env
-	b.cmd.Stdout, b.cmd.Stderr = b, b
+	b.cmd.Stdout, b.cmd.Stderr = &b.log, &b.log
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +142,7 @@ func startBalancer(t *testing.T, dir, bundle string, checkInter time.Duration, i
 		b.cmd.Process.Kill()
 		b.cmd.Wait()
 		if t.Failed() {
-			t.Logf("haproxy log:\n%s", b.logText())
+			t.Logf("haproxy log:\n%s", b.log.String())
 		}
 	})
 	return b
