@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,3 +200,40 @@ func waitOpen(t testing.TB, run running, n int64) {
 // seedRequestText is a valid upgrade request.
 const seedRequestText = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+// TestLimitEventsLogged: limit events are logged once per check with their
+// count since the previous check, and not at all when none happened.
+func TestLimitEventsLogged(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxConns = 1
+	run := startRunning(t, cfg)
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	mon := newMonitor(run.r, run.srv, logger, cfg.Loops)
+	openWS(t, run.Addr().String())
+	for range 3 {
+		if got := rawRequest(t, run.Addr().String(), seedRequestText); !strings.HasPrefix(got, "HTTP/1.1 503 ") {
+			t.Fatalf("upgrade past -max-conns 1: %q; want 503", got)
+		}
+	}
+	mon.logLimits()
+	mon.logLimits() // nothing new: no line
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `level=WARN msg="max-conns reached: upgrades answered 503" count=3`) {
+		t.Errorf("log = %q; want one warn line with count=3", lines)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
