@@ -110,7 +110,7 @@ type BudgetStats struct {
 }
 
 // newBudget returns a budget of limit bytes for connections spread over
-// loops event loops (Transport.Loop is below loops).
+// loops event loops (Conn.loop is below loops).
 func newBudget(limit int64, loops int) *Budget {
 	loops = max(loops, 1)
 	b := &Budget{

@@ -83,8 +83,8 @@ type Config struct {
 	MemoryBudget int64
 
 	// Loops is the number of event loops the Server's connections run on
-	// (Transport.Loop is below it): the memory budget keeps one account
-	// per loop. 0 means 1.
+	// (a Transport's Loop method returns a value below it): the Server
+	// keeps one Stats and one memory-budget account per loop. 0 means 1.
 	Loops int
 
 	// RootPage is the whole HTTP response (status line, headers, body)

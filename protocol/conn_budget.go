@@ -35,7 +35,7 @@ func (c *Conn) account(b *Budget, backlog int) (before, now int64) {
 	if (now == 0 && c.hidx == 0) || c.state == stateLost {
 		return 0, 0
 	}
-	return b.shards[c.t.Loop()].set(b, c, now), now
+	return b.shards[c.loop].set(b, c, now), now
 }
 
 // recount is account with the transport's current backlog, for changes
@@ -51,7 +51,7 @@ func (c *Conn) recount() {
 func (c *Conn) unhold() {
 	if c.hidx != 0 {
 		b := c.srv.budget
-		b.shards[c.t.Loop()].set(b, c, 0)
+		b.shards[c.loop].set(b, c, 0)
 	}
 }
 

@@ -40,7 +40,6 @@ func (printTransport) LoseConnection()       { fmt.Println("LoseConnection") }
 func (printTransport) AbortConnection()      { fmt.Println("AbortConnection") }
 func (printTransport) OutboundBuffered() int { return 0 }
 func (printTransport) RemoteAddr() net.Addr  { return nil }
-func (printTransport) Loop() int             { return 0 } // one event loop
 func (printTransport) CallLater(time.Duration, func()) protocol.DelayedCall {
 	return nil // with the timeouts off, never called
 }

@@ -24,10 +24,6 @@ type Transport interface {
 	CallLater(d time.Duration, fn func()) DelayedCall
 	// RemoteAddr is the peer's address (Twisted's getPeer).
 	RemoteAddr() net.Addr
-	// Loop is the index of the connection's event loop, below
-	// Config.Loops; it never changes. The memory budget keeps one account
-	// per loop (Budget).
-	Loop() int
 }
 
 // DelayedCall is a pending CallLater, as Twisted's IDelayedCall (and
