@@ -22,6 +22,9 @@ type config struct {
 	MaxConns         int
 	ShutdownTimeout  time.Duration
 	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
+	Procs            int    // worker processes on one port (procs.go); 1: this process serves
+
+	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
 }
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
@@ -46,6 +49,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
+	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -65,6 +69,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
+	}
+	if err := checkProcs(cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -35,7 +35,7 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		MaxConns:         cfg.MaxConns,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger), reactor.WithReusePort(cfg.reusePort))
 	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
 		return err
 	}
