@@ -3,9 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/wsreactor/wsreactor/envflag"
 )
 
 // config is the command's configuration, one field per flag.
@@ -22,10 +25,21 @@ type config struct {
 	MaxConns         int
 	ShutdownTimeout  time.Duration
 	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
+	Demo             bool   // serve the demo page to a plain GET of "/"
+	LogFormat        string // text or json
+	LogLevel         string // debug, info, warn or error
 	Procs            int    // worker processes on one port (procs.go); 1: this process serves
 
 	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
+
+	// settings holds every flag's effective value (command line, then
+	// environment, then default), for the start line of the log.
+	settings []slog.Attr
 }
+
+// envPrefix starts the environment variable of every flag: -max-message is
+// also read from WSREACTOR_MAX_MESSAGE (see package envflag).
+const envPrefix = "WSREACTOR"
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
 func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("wsreactor", flag.ContinueOnError) }
@@ -49,10 +63,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
+	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
-	if err := fs.Parse(args); err != nil {
+	// Define every flag above this line: each gets its WSREACTOR_* variable.
+	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
 	}
+	fs.VisitAll(func(f *flag.Flag) { cfg.settings = append(cfg.settings, slog.String(f.Name, f.Value.String())) })
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("wsreactor: unexpected arguments %q", fs.Args())
 	}
@@ -69,6 +88,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
+	}
+	if err := checkLogFormat(cfg.LogFormat); err != nil {
+		return cfg, err
+	}
+	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
+		return cfg, err
 	}
 	if err := checkProcs(cfg); err != nil {
 		return cfg, err

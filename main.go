@@ -4,6 +4,10 @@
 //	go run .                      # listens on :8080
 //	go run . -addr 127.0.0.1:9001 -loops 2 -max-message 0
 //	go run . -loops 1 -cpuprofile cpu.pprof   # then: go tool pprof cpu.pprof
+//	WSREACTOR_MAX_MESSAGE=0 go run . -log-format json
+//
+// Every flag is also read from WSREACTOR_<FLAG> (upper case, '-' as '_');
+// the command line wins. Logs are log/slog lines on stderr.
 //
 // Every message a client sends comes back to it, streamed: each piece of
 // message data goes back as soon as it has arrived (and, for text, has been
@@ -22,7 +26,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -36,10 +39,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := log.New(os.Stderr, "wsreactor: ", log.LstdFlags)
+	logger := newLogger(os.Stderr, cfg)
 	link, err := attachWorker(&cfg) // nil unless a worker of -procs
 	if err != nil {
-		logger.Fatal(err)
+		logger.Error(err.Error())
+		os.Exit(1)
 	}
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from
@@ -51,7 +55,8 @@ func main() {
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
-		logger.Fatal(err)
+		logger.Error(err.Error())
+		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	if cfg.Procs > 1 {
@@ -62,9 +67,10 @@ func main() {
 	stop()
 	stopProfile()
 	if err != nil {
-		logger.Print(err)
+		logger.Error("stopped", "err", err)
 		os.Exit(1)
 	}
+	logger.Info("stopped")
 }
 
 // startCPUProfile starts a pprof CPU profile into the file at path (none

@@ -65,7 +65,8 @@ type serverProc struct {
 	log strings.Builder
 }
 
-var listenRE = regexp.MustCompile(`listening on (\S+)`)
+// listenRE finds the address in the start line of the log, text format.
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // startProc runs the command with args (plus a free loopback port) and waits
 // until it listens. It is killed when the test ends if still running.

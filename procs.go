@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -25,7 +25,7 @@ import (
 // own arguments, passed on to every worker (see workerArgs). started, when
 // not nil, is called once with the supervisor once every worker serves: the
 // set of live workers (index, pid) is its Workers method.
-func runProcs(ctx context.Context, cfg config, args []string, logger *log.Logger, started func(*supervisor.Supervisor)) error {
+func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logger, started func(*supervisor.Supervisor)) error {
 	addr, release, err := reactor.ReservePort(cfg.Addr)
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *log.Logger
 	go func() {
 		select {
 		case <-sup.Ready():
-			logger.Printf("listening on %s (%d worker processes, %d event loops each)", addr, cfg.Procs, cfg.Loops)
+			logger.Info("listening", "addr", addr, "procs", cfg.Procs, "loops", cfg.Loops, slog.Group("config", attrsAny(cfg.settings)...))
 			if started != nil {
 				started(sup)
 			}
@@ -109,7 +109,7 @@ func attachWorker(cfg *config) (*supervisor.Link, error) {
 
 // serveWorker runs serve as worker link (or as the only process when link
 // is nil), shutting down when ctx is done or the parent is gone.
-func serveWorker(ctx context.Context, cfg config, logger *log.Logger, link *supervisor.Link) error {
+func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *supervisor.Link) error {
 	if link == nil {
 		return serve(ctx, cfg, logger, nil)
 	}
@@ -118,14 +118,14 @@ func serveWorker(ctx context.Context, cfg config, logger *log.Logger, link *supe
 	go func() {
 		select {
 		case <-link.Gone():
-			logger.Printf("worker %d: the parent is gone; shutting down", link.Index())
+			logger.Warn("parent gone", "worker", link.Index())
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
 	return serve(ctx, cfg, logger, func(running) {
 		if err := link.Ready(); err != nil {
-			logger.Print(err)
+			logger.Error(err.Error())
 		}
 	})
 }

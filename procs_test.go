@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ import (
 func startProcs(t *testing.T, n int, args ...string) (*serverProc, []int) {
 	t.Helper()
 	p := startProc(t, append([]string{"-procs", strconv.Itoa(n)}, args...)...)
-	if !eventually(20*time.Second, func() bool { return strings.Contains(p.logText(), " worker processes, ") }) {
+	if !eventually(20*time.Second, func() bool { return procsRE.MatchString(p.logText()) }) {
 		t.Fatalf("the workers did not all start; log:\n%s", p.logText())
 	}
 	pids := childPIDs(t, p.pid())
@@ -35,6 +36,19 @@ func startProcs(t *testing.T, n int, args ...string) (*serverProc, []int) {
 		t.Fatalf("%d worker processes (%v); want %d", len(pids), pids, n)
 	}
 	return p, pids
+}
+
+// procsRE matches the parent's start line, logged once every worker serves.
+var procsRE = regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=listening addr=\S+ procs=`)
+
+// victimIndex is the worker index the log gives pid ("worker started").
+func victimIndex(log string, pid int) int {
+	m := regexp.MustCompile(fmt.Sprintf(`msg="worker started" worker=(\d+) pid=%d\b`, pid)).FindStringSubmatch(log)
+	if m == nil {
+		return -1
+	}
+	i, _ := strconv.Atoi(m[1])
+	return i
 }
 
 // childPIDs lists the live (not zombie) children of ppid, from /proc.
@@ -244,15 +258,17 @@ func TestProcsSpreadAndKill(t *testing.T) {
 			t.Errorf("client %d of worker %d echoed nothing after the kill (%d before)", i, owner[i], afterKill[i])
 		}
 	}
-	if !strings.Contains(p.logText(), fmt.Sprintf("(pid %d) was killed by signal 9", victim)) {
+	if !strings.Contains(p.logText(), fmt.Sprintf(`msg="worker died" worker=%d pid=%d cause="was killed by signal 9 (killed)"`, victimIndex(p.logText(), victim), victim)) {
 		t.Errorf("the parent did not log worker %d's death with its cause", victim)
 	}
 	for _, ws := range conns {
 		ws.Close()
 	}
+	termed := time.Now()
 	if err := p.signalAndWait(t, syscall.SIGTERM, 15*time.Second); err != nil {
 		t.Errorf("parent exit after SIGTERM: %v; want status 0", err)
 	}
+	t.Logf("the parent exited %v after SIGTERM", time.Since(termed))
 }
 
 // TestProcsGracefulShutdown: SIGTERM to the parent makes every worker
@@ -355,7 +371,7 @@ func TestProcsBadAddress(t *testing.T) {
 			if !strings.Contains(log, tc.want) || !strings.Contains(log, "before it was ready; giving up") {
 				t.Errorf("output lacks %q and the supervisor giving up:\n%s", tc.want, log)
 			}
-			if n := strings.Count(log, "supervisor: started worker"); n > 3 {
+			if n := strings.Count(log, `msg="worker started"`); n > 3 {
 				t.Errorf("%d worker starts for 3 workers: it restarted workers that cannot start\n%s", n, log)
 			}
 		})

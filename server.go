@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"log"
+	"log/slog"
 	"net"
 	"time"
 
+	"github.com/wsreactor/wsreactor/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
 )
@@ -23,7 +24,11 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // serve runs the echo server until ctx is cancelled, then shuts it down
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
-func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(running)) error {
+func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
+	var rootPage []byte
+	if cfg.Demo {
+		rootPage = demo.Response()
+	}
 	srv := protocol.NewServer(protocol.Config{
 		Subprotocols:     cfg.Subprotocols,
 		Origins:          cfg.Origins,
@@ -33,9 +38,10 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         cfg.MaxConns,
+		RootPage:         rootPage,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger), reactor.WithReusePort(cfg.reusePort))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.reusePort))
 	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
 		return err
 	}
@@ -47,7 +53,7 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 	case err := <-runErr:
 		return err
 	}
-	logger.Printf("listening on %s (%d event loops)", r.Addr(), cfg.Loops)
+	logger.Info("listening", "addr", r.Addr().String(), "loops", cfg.Loops, slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
 		ready(running{r, srv})
 	}
@@ -63,9 +69,11 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 // shutdown stops accepting, sends close 1001 to every open connection after
 // the echoes it owes, waits up to timeout for the close handshakes to finish,
 // then stops the reactor.
-func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, logger *log.Logger, runErr <-chan error) error {
-	logger.Printf("shutting down: %d connections open", r.Connections())
-	deadline := time.Now().Add(timeout)
+func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, logger *slog.Logger, runErr <-chan error) error {
+	start := time.Now()
+	open := r.Connections()
+	logger.Info("shutting down", "connections", open, "timeout", timeout.String())
+	deadline := start.Add(timeout)
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
@@ -80,9 +88,9 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if n := r.Connections(); n > 0 {
-		logger.Printf("shutdown timeout: dropping %d connections", n)
-	}
+	dropped := r.Connections()
+	logger.Info("drained", "connections", open, "closed", open-dropped, "dropped_at_timeout", dropped,
+		"seconds", time.Since(start).Seconds())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := r.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -130,4 +138,13 @@ type transport struct{ reactor.Transport }
 
 func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
 	return t.Transport.CallLater(d, fn)
+}
+
+// attrsAny converts attrs to the ...any that slog.Group takes.
+func attrsAny(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
 }

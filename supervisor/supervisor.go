@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -27,9 +27,11 @@ type Config struct {
 	// Stdout and Stderr receive the workers' output, each line tagged with
 	// its worker (see tagger). Default os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer
-	// Logger receives the supervisor's own messages: starts, deaths and
-	// their causes, restarts. Default log.Default().
-	Logger *log.Logger
+	// Logger receives the supervisor's own records: "worker started"
+	// (worker, pid), "worker died" (worker, pid, cause, lived, restart_in),
+	// "worker not ready" and "worker killed" (worker, pid, after). Default
+	// slog.Default().
+	Logger *slog.Logger
 	// StopTimeout is how long Run waits for the workers after sending them
 	// SIGTERM before it kills the rest with SIGKILL. Set it a little past
 	// the workers' own drain time. Default 15 s.
@@ -71,7 +73,7 @@ func (c *Config) normalize() error {
 		c.Stderr = os.Stderr
 	}
 	if c.Logger == nil {
-		c.Logger = log.Default()
+		c.Logger = slog.Default()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -215,7 +217,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				}
 			case evStartTimeout:
 				if !sl.ready && sl.cmd != nil {
-					s.cfg.Logger.Printf("supervisor: worker %d (pid %d) not ready after %v; killing it", sl.index, sl.pid, s.cfg.StartTimeout)
+					s.cfg.Logger.Warn("worker not ready", "worker", sl.index, "pid", sl.pid, "after", s.cfg.StartTimeout.String())
 					sl.cmd.Process.Kill()
 				}
 			case evExit:
@@ -275,7 +277,8 @@ func (s *Supervisor) died(sl *slot, waitErr error, allReady bool) error {
 		delay = min(s.cfg.Backoff<<min(sl.failures, 20), s.cfg.MaxBackoff)
 		sl.failures++
 	}
-	s.cfg.Logger.Printf("supervisor: worker %d (pid %d) %s after %v; restarting it in %v", sl.index, pid, cause, lived.Round(time.Millisecond), delay)
+	s.cfg.Logger.Warn("worker died", "worker", sl.index, "pid", pid, "cause", cause,
+		"lived", lived.Round(time.Millisecond).String(), "restart_in", delay.String())
 	gen := sl.gen
 	sl.timer = time.AfterFunc(delay, func() { s.send(event{kind: evRestart, slot: sl.index, gen: gen}) })
 	return nil
@@ -334,7 +337,7 @@ func (s *Supervisor) start(sl *slot) error {
 	sl.cmd, sl.pid, sl.started, sl.ready = cmd, cmd.Process.Pid, time.Now(), false
 	gen := sl.gen
 	s.mu.Unlock()
-	s.cfg.Logger.Printf("supervisor: started worker %d (pid %d)", sl.index, sl.pid)
+	s.cfg.Logger.Info("worker started", "worker", sl.index, "pid", sl.pid)
 	sl.timer = time.AfterFunc(s.cfg.StartTimeout, func() {
 		s.send(event{kind: evStartTimeout, slot: sl.index, gen: gen})
 	})
@@ -387,7 +390,7 @@ func (s *Supervisor) stopAll(cause error) error {
 		case <-kill.C:
 			for _, sl := range s.slots {
 				if sl.cmd != nil {
-					s.cfg.Logger.Printf("supervisor: worker %d (pid %d) still running %v after SIGTERM; killing it", sl.index, sl.pid, s.cfg.StopTimeout)
+					s.cfg.Logger.Warn("worker killed", "worker", sl.index, "pid", sl.pid, "after", s.cfg.StopTimeout.String())
 					sl.cmd.Process.Kill()
 				}
 			}

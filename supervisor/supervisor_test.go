@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -93,7 +93,7 @@ func testSupervisor(t *testing.T, n int, mode string, tweak func(*Config)) (*Sup
 		Path:    os.Args[0],
 		Stdout:  stdout,
 		Stderr:  stderr,
-		Logger:  log.New(stderr, "", 0),
+		Logger:  slog.New(slog.NewTextHandler(stderr, nil)),
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -142,7 +142,7 @@ func TestRunStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Setenv(modeEnv, "serve")
 	stdout, stderr := new(syncBuffer), new(syncBuffer)
-	s, err := New(Config{Workers: 3, Path: os.Args[0], Stdout: stdout, Stderr: stderr, Logger: log.New(stderr, "", 0)})
+	s, err := New(Config{Workers: 3, Path: os.Args[0], Stdout: stdout, Stderr: stderr, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRunStopsCleanly(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 	for i := 0; i < 3; i++ {
-		if want := fmt.Sprintf("worker %d: hello from %d\n", i, i); !strings.Contains(stdout.String(), want) {
+		if want := fmt.Sprintf("worker=%d hello from %d\n", i, i); !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 		if want := fmt.Sprintf(`{"worker":%d,"msg":"hi","i":%d}`+"\n", i, i); !strings.Contains(stderr.String(), want) {
@@ -209,7 +209,7 @@ func TestRestartAfterKill(t *testing.T) {
 	if after[0].Restarts != 1 || after[1].PID != before[1].PID || after[1].Restarts != 0 {
 		t.Errorf("workers after the kill %+v, before %+v", after, before)
 	}
-	if want := fmt.Sprintf("worker 0 (pid %d) was killed by signal 9 (killed)", before[0].PID); !strings.Contains(log.String(), want) {
+	if want := fmt.Sprintf(`msg="worker died" worker=0 pid=%d cause="was killed by signal 9 (killed)"`, before[0].PID); !strings.Contains(log.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, log)
 	}
 }
@@ -226,7 +226,7 @@ func TestGiveUpAtFirstStart(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run still going 20 s after its workers failed")
 	}
-	if n := strings.Count(log.String(), "started worker"); n > 3 {
+	if n := strings.Count(log.String(), `msg="worker started"`); n > 3 {
 		t.Errorf("%d starts of 3 workers:\n%s", n, log)
 	}
 }
@@ -251,11 +251,11 @@ func TestGiveUpAfterRepeatedFailures(t *testing.T) {
 	}
 	took := time.Since(killed)
 	// Restarts after 50, 100 and 200 ms; the third failure gives up.
-	if n := strings.Count(log.String(), "started worker 0"); n != 4 {
+	if n := strings.Count(log.String(), `msg="worker started" worker=0`); n != 4 {
 		t.Errorf("%d starts; want 1 + 3 restarts:\n%s", n, log)
 	}
-	for _, d := range []string{"in 50ms", "in 100ms", "in 200ms"} {
-		if !strings.Contains(log.String(), "restarting it "+d) {
+	for _, d := range []string{"50ms", "100ms", "200ms"} {
+		if !strings.Contains(log.String(), "restart_in="+d) {
 			t.Errorf("log lacks a restart %s:\n%s", d, log)
 		}
 	}

@@ -16,13 +16,13 @@ const maxLine = 64 << 10
 // writer line by line, each line tagged with the worker's index: a line that
 // starts with '{' (a JSON log record, as log/slog's JSONHandler writes) gets
 // a "worker":N field as its first field; any other line gets the prefix
-// "worker N: ". Lines of several workers sharing one writer never interleave
+// "worker=N " (a logfmt field, as log/slog's TextHandler writes them). Lines of several workers sharing one writer never interleave
 // (mu is shared). Write is called by one goroutine (os/exec's copier);
 // Close writes out an unfinished last line.
 type tagger struct {
 	mu     *sync.Mutex
 	w      io.Writer
-	prefix []byte // "worker N: "
+	prefix []byte // "worker=N "
 	field  []byte // `"worker":N`
 	buf    []byte // the unfinished line
 	out    []byte // scratch for one tagged line
@@ -33,7 +33,7 @@ func newTagger(mu *sync.Mutex, w io.Writer, index int) *tagger {
 	return &tagger{
 		mu:     mu,
 		w:      w,
-		prefix: []byte("worker " + n + ": "),
+		prefix: []byte("worker=" + n + " "),
 		field:  []byte(`"worker":` + n),
 	}
 }

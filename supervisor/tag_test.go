@@ -9,14 +9,14 @@ import (
 
 func TestTagger(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
-		{"plain lines", "a\nbc\n", "worker 7: a\nworker 7: bc\n"},
-		{"empty line", "\n", "worker 7: \n"},
-		{"unfinished last line", "a\nb", "worker 7: a\nworker 7: b\n"},
+		{"plain lines", "a\nbc\n", "worker=7 a\nworker=7 bc\n"},
+		{"empty line", "\n", "worker=7 \n"},
+		{"unfinished last line", "a\nb", "worker=7 a\nworker=7 b\n"},
 		{"json record", `{"time":"t","msg":"m"}` + "\n", `{"worker":7,"time":"t","msg":"m"}` + "\n"},
 		{"empty json object", "{}\n", `{"worker":7}` + "\n"},
 		{"json with space", `{ "a":1}` + "\n", `{"worker":7, "a":1}` + "\n"},
-		{"brace later is not json", `x {"a":1}` + "\n", `worker 7: x {"a":1}` + "\n"},
-		{"mixed", "text\n{\"a\":1}\n", "worker 7: text\n{\"worker\":7,\"a\":1}\n"},
+		{"brace later is not json", `x {"a":1}` + "\n", `worker=7 x {"a":1}` + "\n"},
+		{"mixed", "text\n{\"a\":1}\n", "worker=7 text\n{\"worker\":7,\"a\":1}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Whole, and split at every byte: the same lines come out.
@@ -48,7 +48,7 @@ func TestTaggerLongLine(t *testing.T) {
 	}
 	tg.Write([]byte("\n"))
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) != 3 || len(lines[0]) != len("worker 0: ")+maxLine || len(lines[2]) != len("worker 0: ")+10 {
+	if len(lines) != 3 || len(lines[0]) != len("worker=0 ")+maxLine || len(lines[2]) != len("worker=0 ")+10 {
 		t.Errorf("long line came out as %d lines of lengths %d...", len(lines), len(lines[0]))
 	}
 }
