@@ -285,18 +285,8 @@ func TestProcsGracefulShutdown(t *testing.T) {
 	if len(got) < 2 || got[0] > 0 {
 		t.Fatalf("owed clients by worker: %v; want several workers", got)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	expectOwedThenGoingAway(t, conns, msgs, size)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("parent exit: %v; want status 0", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the parent did not exit within 15 s of SIGTERM")
+	if err := termAndExpectOwed(t, p, conns, msgs, size, 15*time.Second); err != nil {
+		t.Errorf("parent exit: %v; want status 0", err)
 	}
 	t.Logf("owed clients by worker: %v", got)
 	for _, pid := range pids {

@@ -1,14 +1,12 @@
 package supervisor
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,32 +60,32 @@ func fakeWorker(mode string) int {
 	return 0
 }
 
-// syncBuffer is a bytes.Buffer safe to read while workers write to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// outFile is a file the workers and the supervisor's logger write to at
+// once (appends to a file are safe from several writers), read back whole.
+type outFile struct{ *os.File }
+
+func newOutFile(t *testing.T) outFile {
+	f, err := os.OpenFile(t.TempDir()+"/out", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return outFile{f}
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (o outFile) String() string {
+	b, _ := os.ReadFile(o.Name())
+	return string(b)
 }
 
 // testSupervisor runs a supervisor of n fake workers in mode, returning it,
 // its stdout, its stderr + log, and Run's result channel; Run is stopped
 // when the test ends.
-func testSupervisor(t *testing.T, n int, mode string, tweak func(*Config)) (*Supervisor, *syncBuffer, *syncBuffer, *runResult) {
+func testSupervisor(t *testing.T, n int, mode string, tweak func(*Config)) (*Supervisor, outFile, outFile, *runResult) {
 	t.Helper()
 	t.Setenv(modeEnv, mode)
 	t.Setenv(dirEnv, t.TempDir())
-	stdout, stderr := new(syncBuffer), new(syncBuffer)
+	stdout, stderr := newOutFile(t), newOutFile(t)
 	cfg := Config{
 		Workers: n,
 		Path:    os.Args[0],
@@ -141,7 +139,7 @@ func waitReady(t *testing.T, s *Supervisor, done *runResult) {
 func TestRunStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Setenv(modeEnv, "serve")
-	stdout, stderr := new(syncBuffer), new(syncBuffer)
+	stdout, stderr := newOutFile(t), newOutFile(t)
 	s, err := New(Config{Workers: 3, Path: os.Args[0], Stdout: stdout, Stderr: stderr, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		t.Fatal(err)
