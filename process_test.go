@@ -100,9 +100,7 @@ func startProc(t testing.TB, args ...string) *serverProc {
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
+		cmd.Process.Kill() // ErrProcessDone if it has exited (ProcessState would race with Wait)
 		if t.Failed() {
 			t.Logf("server log:\n%s", p.logText())
 		}

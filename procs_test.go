@@ -304,6 +304,7 @@ func TestProcsNoOrphans(t *testing.T) {
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	<-p.done
 	for _, ws := range conns {
 		ws.SetDeadline(time.Now().Add(10 * time.Second))
 		ws.expectClose(t, frame.CloseGoingAway)
