@@ -67,7 +67,7 @@ func TestParseFlagsRejects(t *testing.T) {
 func TestProcessEnvironmentAndJSONLog(t *testing.T) {
 	bin := serverBinary(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "WSREACTOR_ADDR=127.0.0.1:0", "WSREACTOR_LOOPS=1",
+	cmd.Env = append(os.Environ(), "WSREACTOR_ADDR=127.0.0.1:0", "WSREACTOR_ADMIN_ADDR=", "WSREACTOR_LOOPS=1",
 		"WSREACTOR_LOG_FORMAT=json", "WSREACTOR_MAX_MESSAGE=4096")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -104,7 +104,7 @@ func TestProcessEnvironmentAndJSONLog(t *testing.T) {
 	}
 	start := next()
 	conf, _ := start["config"].(map[string]any)
-	if start["msg"] != "listening" || start["level"] != "INFO" || start["loops"] != float64(1) ||
+	if start["msg"] != "listening" || start["admin_addr"] != "" || start["level"] != "INFO" || start["loops"] != float64(1) ||
 		!strings.HasPrefix(start["addr"].(string), "127.0.0.1:") || conf["max-message"] != "4096" || conf["log-format"] != "json" {
 		t.Errorf("start line = %v; want msg listening, loops 1, addr 127.0.0.1:*, config max-message 4096 and log-format json", start)
 	}
@@ -115,7 +115,7 @@ func TestProcessEnvironmentAndJSONLog(t *testing.T) {
 	for m := range lines {
 		msgs = append(msgs, fmt.Sprint(m["msg"]))
 	}
-	if want := []string{"shutting down", "drained", "stopped"}; !slices.Equal(msgs, want) {
+	if want := []string{"draining", "shutting down", "drained", "stopped"}; !slices.Equal(msgs, want) {
 		t.Errorf("log after SIGTERM = %q; want %q", msgs, want)
 	}
 	if err := cmd.Wait(); err != nil {

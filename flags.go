@@ -24,11 +24,13 @@ type config struct {
 	WriteBufferLimit int
 	MaxConns         int
 	ShutdownTimeout  time.Duration
-	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
-	Demo             bool   // serve the demo page to a plain GET of "/"
-	LogFormat        string // text or json
-	LogLevel         string // debug, info, warn or error
-	Procs            int    // worker processes on one port (procs.go); 1: this process serves
+	CPUProfile       string        // file for a pprof CPU profile of the whole run; "" none
+	Demo             bool          // serve the demo page to a plain GET of "/"
+	AdminAddr        string        // admin HTTP server (metrics, health, pprof); "" none
+	DrainDelay       time.Duration // on SIGTERM, how long to keep serving with /readyz at 503
+	LogFormat        string        // text or json
+	LogLevel         string        // debug, info, warn or error
+	Procs            int           // worker processes on one port (procs.go); 1: this process serves
 
 	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
 
@@ -64,6 +66,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
@@ -86,7 +90,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < 0:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
 	if err := checkLogFormat(cfg.LogFormat); err != nil {

@@ -15,6 +15,7 @@ func testConfig() config {
 		panic(err)
 	}
 	cfg.Addr = "127.0.0.1:0"
+	cfg.AdminAddr = "" // tests that want it set 127.0.0.1:0
 	cfg.Loops = 2
 	cfg.ShutdownTimeout = 2 * time.Second
 	return cfg

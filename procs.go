@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"time"
@@ -35,7 +36,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		Workers:     cfg.Procs,
 		Args:        func(i int) []string { return workerArgs(args, cfg, addr, i) },
 		Logger:      logger,
-		StopTimeout: cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
+		StopTimeout: cfg.DrainDelay + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
 	})
 	if err != nil {
 		return err
@@ -43,7 +44,8 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	go func() {
 		select {
 		case <-sup.Ready():
-			logger.Info("listening", "addr", addr, "procs", cfg.Procs, "loops", cfg.Loops, slog.Group("config", attrsAny(cfg.settings)...))
+			logger.Info("listening", "addr", addr, "admin_addr", "", "procs", cfg.Procs, "loops", cfg.Loops,
+				slog.Group("config", attrsAny(cfg.settings)...))
 			if started != nil {
 				started(sup)
 			}
@@ -57,11 +59,19 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 // every flag reaches the workers as given, followed by the per-worker
 // overrides (the flag package keeps the last value of a repeated flag): the
 // resolved address, one process, its share of the per-server limits
-// (workerLimits), its own CPU profile file. A flag the parent must own
-// rather than pass on (an admin address, say) is overridden here too.
+// (workerLimits), its own CPU profile file, and a private admin server: the
+// admin address's host with port 0, so each worker's own /metrics is on a
+// free port its start line names (the parent runs no admin server).
 func workerArgs(args []string, cfg config, addr string, i int) []string {
 	out := append(slices.Clip(args), "-addr", addr, "-procs", "1")
 	out = append(out, workerLimits(cfg, i)...)
+	if cfg.AdminAddr != "" {
+		host, _, err := net.SplitHostPort(cfg.AdminAddr)
+		if err != nil {
+			host = "127.0.0.1"
+		}
+		out = append(out, "-admin-addr", net.JoinHostPort(host, "0"))
+	}
 	if cfg.CPUProfile != "" {
 		out = append(out, "-cpuprofile", cfg.CPUProfile+".worker"+strconv.Itoa(i))
 	}

@@ -39,7 +39,7 @@ func startProcs(t *testing.T, n int, args ...string) (*serverProc, []int) {
 }
 
 // procsRE matches the parent's start line, logged once every worker serves.
-var procsRE = regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=listening addr=\S+ procs=`)
+var procsRE = regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=listening addr=\S+ admin_addr="" procs=`)
 
 // victimIndex is the worker index the log gives pid ("worker started").
 func victimIndex(log string, pid int) int {

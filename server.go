@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/wsreactor/wsreactor/admin"
 	"github.com/wsreactor/wsreactor/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
@@ -16,7 +17,11 @@ import (
 type running struct {
 	r   *reactor.Reactor
 	srv *protocol.Server
+	adm *admin.Server // nil without -admin-addr
 }
+
+// AdminAddr is the admin server's address ("" when it is off).
+func (s running) AdminAddr() string { return adminAddr(s.adm) }
 
 // Addr is the address the server listens on.
 func (s running) Addr() net.Addr { return s.r.Addr() }
@@ -45,6 +50,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
 		return err
 	}
+	adm, err := startAdmin(cfg, r, srv)
+	if err != nil {
+		return err
+	}
+	defer closeAdmin(adm, logger)
 	runErr := make(chan error, 1)
 	go func() { runErr <- r.Run() }()
 
@@ -53,15 +63,29 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	case err := <-runErr:
 		return err
 	}
-	logger.Info("listening", "addr", r.Addr().String(), "loops", cfg.Loops, slog.Group("config", attrsAny(cfg.settings)...))
+	setReady(adm, true)
+	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
+		slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
-		ready(running{r, srv})
+		ready(running{r, srv, adm})
 	}
 
 	select {
 	case err := <-runErr:
 		return err
 	case <-ctx.Done():
+	}
+	// The drain (README, "Operating it"): not ready at once, keep serving
+	// for the drain delay so that a load balancer sees /readyz fail and
+	// stops sending clients, then close.
+	setReady(adm, false)
+	logger.Info("draining", "drain_delay", cfg.DrainDelay.String(), "connections", r.Connections())
+	if cfg.DrainDelay > 0 {
+		select {
+		case err := <-runErr:
+			return err
+		case <-time.After(cfg.DrainDelay):
+		}
 	}
 	return shutdown(r, srv, cfg.ShutdownTimeout, logger, runErr)
 }
