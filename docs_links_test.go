@@ -8,14 +8,14 @@ import (
 	"testing"
 )
 
-// TestDocsLinks: every relative link in the README and the walkthrough
+// TestDocsLinks: every relative link in the READMEs and the walkthrough
 // names a file or directory that exists, and every #anchor a heading of
 // the page, so the teaching material does not rot as code moves. Links
 // outside the repository (the seed post under ../shared) are not checked.
 func TestDocsLinks(t *testing.T) {
 	link := regexp.MustCompile(`\]\(([^)\s]*)\)`)
 	heading := regexp.MustCompile(`(?m)^#+ (.*)$`)
-	for _, page := range []string{"README.md", "docs/walkthrough.md"} {
+	for _, page := range []string{"README.md", "docs/walkthrough.md", "examples/README.md"} {
 		b, err := os.ReadFile(page)
 		if err != nil {
 			t.Fatal(err)
