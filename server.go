@@ -15,9 +15,10 @@ import (
 
 // running is a started server, as ready sees it.
 type running struct {
-	r   *reactor.Reactor
-	srv *protocol.Server
-	adm *admin.Server // nil without -admin-addr
+	r       *reactor.Reactor
+	srv     *protocol.Server
+	adm     *admin.Server   // nil without -admin-addr
+	factory reactor.Factory // the listening port's (a *proxyFactory with -proxy-protocol)
 }
 
 // AdminAddr is the admin server's address ("" when it is off).
@@ -47,7 +48,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)))
-	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
+	f := newFactory(srv, cfg, logger)
+	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
 	adm, err := startAdmin(cfg, r, srv)
@@ -67,7 +69,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
-		ready(running{r, srv, adm})
+		ready(running{r, srv, adm, f})
 	}
 
 	select {
@@ -101,8 +103,8 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
-		if wp, ok := p.(*wsProtocol); ok {
-			wp.GoingAway()
+		if wp, ok := p.(interface{ GoingAway() }); ok {
+			wp.GoingAway() // *wsProtocol, *proxiedProtocol
 		}
 	})
 	for r.Connections() > 0 && time.Now().Before(deadline) {
