@@ -44,6 +44,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         cfg.MaxConns,
+		Loops:            cfg.Loops,
 		RootPage:         rootPage,
 	}, protocol.Echo)
 
@@ -52,7 +53,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
-	adm, err := startAdmin(cfg, r, srv)
+	mon := newMonitor(r, srv, logger, cfg.Loops)
+	adm, err := startAdmin(cfg, r, srv, mon)
 	if err != nil {
 		return err
 	}
@@ -65,6 +67,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	case err := <-runErr:
 		return err
 	}
+	monCtx, stopMon := context.WithCancel(context.Background())
+	defer stopMon()
+	go mon.run(monCtx)
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("config", attrsAny(cfg.settings)...))
