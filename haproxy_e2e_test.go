@@ -251,7 +251,7 @@ func TestHAProxyConfig(t *testing.T) {
 func TestHAProxyEndToEnd(t *testing.T) {
 	haproxyNeeds(t)
 	const (
-		drainDelay = 1500 * time.Millisecond
+		drainDelay = 2 * time.Second
 		checkInter = 200 * time.Millisecond // fall 2: out of rotation 400ms after /readyz turns 503
 	)
 	dir := t.TempDir()
@@ -347,7 +347,7 @@ func checkDrain(t *testing.T, clients []drainClient, instances []*serverProc, dr
 	// A message sent this long before the instance starts closing (at
 	// SIGTERM + -drain-delay) has reached it through HAProxy, however busy
 	// the machine.
-	const margin = 500 * time.Millisecond
+	const margin = time.Second
 	goingAway := float64(sigterm.Add(drainDelay).UnixNano()) / 1e9
 	mustHaveEcho := goingAway - margin.Seconds()
 	moved, messages, owed := 0, 0, 0

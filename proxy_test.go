@@ -342,3 +342,34 @@ func fmtPrefixes(ps []netip.Prefix) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// TestProxiedEchoDoesNotAllocate: once a -proxy-protocol connection has
+// read its header and upgraded, echoing allocates nothing per message,
+// server and client together, as on a plain connection.
+func TestProxiedEchoDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	cfg := proxyConfig(t, "127.0.0.1")
+	cfg.Loops = 1
+	r := startRunning(t, cfg)
+	h := proxyproto.Header{Version: 2, Command: proxyproto.Proxy, Family: proxyproto.Inet, Transport: proxyproto.Stream,
+		Source: netip.MustParseAddrPort("192.0.2.1:56324"), Destination: netip.MustParseAddrPort("198.51.100.7:443")}
+	ws := sendProxied(t, r.Addr().String(), append(proxyproto.AppendHeader(nil, h), wsRequest...))
+	ws.readUpgrade(t)
+	msg := frame.AppendMaskedFrame(nil, true, frame.OpBinary, [4]byte{9, 8, 7, 6}, make([]byte, 512))
+	echo := make([]byte, 2+2+512) // unmasked header with a 16-bit length, then the payload
+	roundTrip := func() {
+		ws.Write(msg)
+		io.ReadFull(ws.br, echo)
+	}
+	for range 100 {
+		roundTrip()
+	}
+	if a := testing.AllocsPerRun(2000, roundTrip); a > 0.05 {
+		t.Fatalf("%.2f allocations per echoed message; want 0", a)
+	}
+	if peers := peersSeen(r); len(peers) != 1 || peers[0] != "192.0.2.1:56324" {
+		t.Fatalf("server sees peers %q; want the header's client", peers)
+	}
+}

@@ -59,6 +59,7 @@ go test -race -count=1 -timeout 30m ./...
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
 go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/proxyproto ./reactor ./inflate
+go test -count=1 -run 'DoesNotAllocate' . # the command's own guards (-proxy-protocol)
 
 step "fuzz targets, $FUZZTIME each"
 for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate; do
