@@ -58,6 +58,7 @@ func TestBrowserDemoPage(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers often have a tiny /dev/shm
 	)
 	defer cancelAlloc()
 	browser, cancelBrowser := chromedp.NewContext(alloc)
