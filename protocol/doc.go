@@ -17,7 +17,9 @@
 // the count of open connections. The application is a function that builds
 // one Handler per connection once its handshake succeeds:
 //
-//	srv := protocol.NewServer(protocol.DefaultConfig(), protocol.Echo)
+//	cfg := protocol.DefaultConfig()
+//	cfg.Loops = 4 // as many as the reactor's event loops: counters are kept per loop
+//	srv := protocol.NewServer(cfg, protocol.Echo)
 //
 // A Conn is one connection's state machine. It has the three callbacks of a
 // Twisted protocol: ConnectionMade(t Transport) once, DataReceived(data)
