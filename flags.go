@@ -33,6 +33,9 @@ type config struct {
 	LogLevel         string         // debug, info, warn or error
 	ProxyProtocol    bool           // every connection starts with a PROXY protocol header (proxy.go)
 	ProxyFrom        []netip.Prefix // peers allowed to send one
+	Procs            int            // worker processes on one port (procs.go); 1: this process serves
+
+	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
 
 	// settings holds every flag's effective value (command line, then
 	// environment, then default), for the start line of the log.
@@ -73,6 +76,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection starts with a PROXY protocol header (v1 or v2) from a load balancer, whose client address becomes the peer's; connections without a valid one are refused")
 	fs.StringVar(&proxyFrom, "proxy-from", defaultProxyFrom, "with -proxy-protocol: comma-separated CIDR prefixes or addresses of the balancers allowed to connect; others are refused")
+	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
 	// Define every flag above this line: each gets its WSREACTOR_* variable.
 	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
@@ -102,6 +106,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, err
 	}
 	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
+		return cfg, err
+	}
+	if err := checkProcs(cfg); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

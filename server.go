@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		RootPage:         rootPage,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.reusePort))
 	f := newFactory(srv, cfg, logger)
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
