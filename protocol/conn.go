@@ -62,6 +62,7 @@ type Conn struct {
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
+	hidx   int32  // 1 + index in its budget shard's holders; 0: holds nothing counted (Budget)
 
 	// An unfinished data fragment at the end of c.out, which the next
 	// piece of its message extends (appendFrame): its header's offset and
@@ -71,6 +72,7 @@ type Conn struct {
 	utf8            frame.UTF8
 	held            [4]byte // the start of a code point split across reads (nheld bytes)
 	nheld           uint8
+	loop            uint16 // index of the event loop's Stats (Transport's Loop method); here it fits the padding
 
 	state   connState
 	tkind   timerKind
@@ -88,12 +90,15 @@ type Conn struct {
 	counted    bool // counted in Server.open
 	notified   bool // OnClose was called
 	goingAway  bool // GoingAway was called during the handshake
+	sendBin    bool // the message being sent is binary (for Stats)
 }
 
 // ConnectionMade starts the connection on t (Twisted's makeConnection): it
 // arms the handshake timeout. Called once, first.
 func (c *Conn) ConnectionMade(t Transport) {
 	c.t = t
+	c.loop = c.srv.loopOf(t)
+	c.stats().Accepted++
 	if d := c.srv.cfg.HandshakeTimeout; d > 0 {
 		c.arm(timerHandshake, d)
 	}
@@ -131,8 +136,10 @@ func (c *Conn) ConnectionLost(reason error) {
 	if c.state == stateLost {
 		return
 	}
+	inHandshake := c.state == stateHandshake
 	c.state = stateLost
 	c.stopTimer()
+	c.unhold()
 	c.putParser()
 	if c.ctl != nil {
 		ctlPool.Put(c.ctl)
@@ -143,9 +150,13 @@ func (c *Conn) ConnectionLost(reason error) {
 		c.out = nil
 	}
 	c.lose = false
+	if inHandshake {
+		c.stats().HandshakeFailures[CauseClientClosed]++
+	}
 	if c.counted {
 		c.counted = false
 		c.srv.release()
+		c.stats().Open--
 	}
 	c.notify(frame.CloseAbnormal, "")
 }

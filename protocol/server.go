@@ -10,6 +10,8 @@ type Server struct {
 	app      func() Handler
 	open     atomic.Int64 // upgraded connections not yet lost
 	shutting atomic.Bool
+	budget   *Budget  // nil without Config.MemoryBudget
+	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -23,8 +25,41 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	return &Server{cfg: cfg, app: app}
+	s := &Server{cfg: cfg, app: app}
+	s.stats = make([]*Stats, min(max(cfg.Loops, 1), 1<<16)) // Conn.loop is a uint16
+	for i := range s.stats {
+		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
+	}
+	if cfg.MemoryBudget > 0 {
+		s.budget = newBudget(cfg.MemoryBudget, len(s.stats))
+	}
+	return s
 }
+
+// Budget returns the server's memory budget, nil when Config.MemoryBudget
+// is 0. Call its Check every BudgetCheckInterval; read its Stats from any
+// goroutine.
+func (s *Server) Budget() *Budget { return s.budget }
+
+// LoopStats returns the counters of the connections on event loop i (below
+// Config.Loops; a Transport without a Loop method counts as loop 0). They
+// are written by that loop's goroutine only: read them there (for example
+// with reactor.Reactor.ForEachLoop) and copy them out.
+func (s *Server) LoopStats(i int) *Stats { return s.stats[i] }
+
+// loopOf is the Stats index of a connection on t: t's Loop(), when it has
+// one, modulo the number of Stats.
+func (s *Server) loopOf(t Transport) uint16 {
+	if l, ok := t.(interface{ Loop() int }); ok {
+		if i := l.Loop(); i > 0 {
+			return uint16(i % len(s.stats))
+		}
+	}
+	return 0
+}
+
+// stats is the connection's event loop's Stats.
+func (c *Conn) stats() *Stats { return c.srv.stats[c.loop] }
 
 // Config returns the server's configuration.
 func (s *Server) Config() Config { return s.cfg }
