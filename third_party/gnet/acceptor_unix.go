@@ -32,6 +32,7 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		nfd, sa, err := socket.Accept(fd)
 		switch err {
 		case nil:
+			el.listeners[fd].backoff = 0
 		case unix.EAGAIN: // the Accept queue has been drained out, we can return now
 			return nil
 		case unix.EINTR, unix.ECONNRESET, unix.ECONNABORTED:
@@ -40,6 +41,12 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			// It's a silly error, let's retry it.
 			continue
 		default:
+			if isAcceptResourceErr(err) { // wsreactor patch: shed, never stop
+				if el.shedOrPause(fd, err) {
+					continue
+				}
+				return nil
+			}
 			el.getLogger().Errorf("Accept() failed due to error: %v", err)
 			return errors.ErrAcceptSocket
 		}
@@ -83,12 +90,17 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 	nfd, sa, err := socket.Accept(fd)
 	switch err {
 	case nil:
+		el.listeners[fd].backoff = 0
 	case unix.EINTR, unix.EAGAIN, unix.ECONNRESET, unix.ECONNABORTED:
 		// ECONNRESET or ECONNABORTED could indicate that a socket
 		// in the Accept queue was closed before we Accept()ed it.
 		// It's a silly error, let's retry it.
 		return nil
 	default:
+		if isAcceptResourceErr(err) { // wsreactor patch: shed, never stop
+			el.shedOrPause(fd, err) // level-triggered: the poller calls again
+			return nil
+		}
 		el.getLogger().Errorf("Accept() failed due to error: %v", err)
 		return errors.ErrAcceptSocket
 	}

@@ -45,6 +45,7 @@ type engine struct {
 
 		ctx context.Context
 	}
+	shedder *acceptShedder // wsreactor patch: sheds connections when out of descriptors
 }
 
 func (eng *engine) isShutdown() bool {
@@ -61,6 +62,7 @@ func (eng *engine) shutdown(err error) {
 }
 
 func (eng *engine) closeEventLoops() {
+	eng.shedder.close()
 	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
 		for _, ln := range el.listeners {
 			ln.close()
@@ -264,6 +266,7 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		return nil
 	}
 
+	eng.shedder = newAcceptShedder(eventHandler) // wsreactor patch
 	if err := eng.start(ctx, numEventLoop); err != nil {
 		eng.closeEventLoops()
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)
