@@ -41,6 +41,12 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 
+	if fl, err := raiseFileLimit(); err != nil {
+		logger.Print(err)
+	} else {
+		logger.Print(fl)
+	}
+
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
 		logger.Fatal(err)

@@ -24,6 +24,8 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
 func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(running)) error {
+	maxConns, note := resolveMaxConns(cfg.MaxConns, currentFileLimit(), cfg.Loops)
+	logger.Printf("max connections: %s", note)
 	srv := protocol.NewServer(protocol.Config{
 		Subprotocols:     cfg.Subprotocols,
 		Origins:          cfg.Origins,
@@ -32,10 +34,10 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		PingInterval:     cfg.PingInterval,
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
-		MaxConns:         cfg.MaxConns,
+		MaxConns:         maxConns,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger), reactor.WithReusePort(cfg.ReusePort))
 	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
 		return err
 	}

@@ -56,9 +56,12 @@ func isAcceptResourceErr(err error) bool {
 // acceptShedder holds the spare descriptor (on /dev/null) that is given up
 // for a moment to accept and close a connection when the process has no
 // descriptor left, and the timers of paused listeners. mu guards it all:
-// with WithReusePort several event loops may shed at once.
+// with WithReusePort several event loops may shed at once, and the others
+// accept under its read lock (acceptShared) so that none of them takes the
+// descriptor freed for the shed, which would leave the spare lost and every
+// loop paused until some connection closed.
 type acceptShedder struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	spare   int // -1 when not held
 	closed  bool
 	resumes map[*listener]*time.Timer
@@ -81,6 +84,15 @@ func (s *acceptShedder) takeSpare() bool {
 		}
 	}
 	return s.spare >= 0
+}
+
+// acceptShared is accept(2) for the event loops of WithReusePort, which
+// accept concurrently with each other's sheds. The read lock costs an
+// uncontended atomic per accepted connection, never per message.
+func (s *acceptShedder) acceptShared(fd int) (int, unix.Sockaddr, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return socket.Accept(fd)
 }
 
 // close releases the spare and stops the resume timers; the pollers are
@@ -111,7 +123,7 @@ func (el *eventloop) shedOrPause(fd int, err error) bool {
 	s := el.engine.shedder
 	s.mu.Lock()
 	shed, empty := false, false
-	if s.spare >= 0 {
+	if s.takeSpare() { // held, or lost to another thread and free again
 		_ = unix.Close(s.spare)
 		s.spare = -1
 	accept:

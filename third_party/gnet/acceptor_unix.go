@@ -87,7 +87,7 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return el.readUDP(fd, ev, flags)
 	}
 
-	nfd, sa, err := socket.Accept(fd)
+	nfd, sa, err := el.engine.shedder.acceptShared(fd) // wsreactor patch: was socket.Accept(fd)
 	switch err {
 	case nil:
 		el.listeners[fd].backoff = 0
