@@ -21,6 +21,7 @@ $PY -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
 $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted python3-autobahn)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
 if ((${#need_apt[@]})); then
 	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		apt-get update -qq
@@ -50,6 +51,11 @@ go vet ./...
 # --- tests -------------------------------------------------------------------
 step "go test -race ./... (main module)"
 go test -race -count=1 -timeout 30m ./...
+
+# The patched gnet's own test of the patch (third_party/gnet/PATCH.md): it
+# lowers its process's open-file limit, so it runs alone.
+step "gnet patch: shedding at the descriptor limit"
+(cd third_party/gnet && go test -race -count=1 -run 'TestAcceptShedAndPause' .)
 
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.

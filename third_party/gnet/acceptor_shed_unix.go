@@ -199,6 +199,10 @@ func (el *eventloop) pauseAccept(fd int, err error) {
 // WithReusePort level-triggered (see engine.start): keep each as it was.
 func (el *eventloop) resumeAccept(arg any) error {
 	ln := arg.(*listener)
+	s := el.engine.shedder
+	s.mu.Lock()
+	s.takeSpare() // lost to another thread during the pause: take it back if a descriptor is free
+	s.mu.Unlock()
 	if err := el.poller.AddRead(ln.pollAttachment, el.idx < 0); err != nil {
 		el.getLogger().Errorf("failed to resume listener fd=%d: %v", ln.fd, err)
 	}
