@@ -194,7 +194,7 @@ func TestConformanceHandshakeRejections(t *testing.T) {
 		{"key not base64: 400", without("Sec-WebSocket-Key", "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\n") + "\r\n", 400, ""},
 		{"version 8: 426", without("Sec-WebSocket-Version", "Sec-WebSocket-Version: 8\r\n") + "\r\n", 426, "Sec-WebSocket-Version: 13"},
 		{"no version: 426", without("Sec-WebSocket-Version", "") + "\r\n", 426, "Sec-WebSocket-Version: 13"},
-		{"plain GET without Upgrade and Connection: 426", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 426, "Upgrade: websocket"},
+		{"plain GET without Upgrade and Connection: 426 (GET / is the demo page: demo_page_test.go)", "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 426, "Upgrade: websocket"},
 		{"garbage request line: 400", "\x00\x01\x02 not http at all\r\n\r\n", 400, ""},
 		{"request line without a version: 400", "GET /\r\nHost: 127.0.0.1\r\n\r\n", 400, ""},
 		{"two Sec-WebSocket-Key lines: 400 (§11.3.1)", valid + "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n\r\n", 400, ""},

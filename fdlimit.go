@@ -45,15 +45,27 @@ func raiseFileLimit() (fileLimit, error) {
 	return fl, nil
 }
 
-// String is the log line's description of the limit.
-func (fl fileLimit) String() string {
+// logAttrs are the start log line's keys for the limit: soft and hard as
+// in effect, and raised_from, the soft limit the process started with, when
+// it was lower.
+func (fl fileLimit) logAttrs() []any {
+	attrs := []any{"soft", fl.Soft, "hard", fl.Hard}
 	switch {
 	case fl.GoRaised:
-		return fmt.Sprintf("open-file limit %d (hard); the process started with a lower soft limit, which Go's runtime raised before main and does not report", fl.Soft)
+		attrs = append(attrs, "raised_from", "lower, raised by Go's runtime before main, which does not report it")
 	case fl.Found < fl.Soft:
-		return fmt.Sprintf("open-file limit %d (hard), raised from the soft limit %d", fl.Soft, fl.Found)
+		attrs = append(attrs, "raised_from", fl.Found)
 	}
-	return fmt.Sprintf("open-file limit %d (soft = hard)", fl.Soft)
+	return attrs
+}
+
+// maxConnsAttr is the log value of a protocol.Config.MaxConns: "none" for
+// no cap.
+func maxConnsAttr(n int) any {
+	if n == 0 {
+		return "none"
+	}
+	return n
 }
 
 // Descriptors the process holds besides its connections, counted

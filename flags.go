@@ -3,9 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/wsreactor/wsreactor/envflag"
 )
 
 // config is the command's configuration, one field per flag.
@@ -22,8 +25,21 @@ type config struct {
 	MaxConns         int  // 0: derive from the open-file limit (fdlimit.go); -1: no cap
 	ReusePort        bool // SO_REUSEPORT: a listener per event loop
 	ShutdownTimeout  time.Duration
-	CPUProfile       string // file for a pprof CPU profile of the whole run; "" none
+	CPUProfile       string        // file for a pprof CPU profile of the whole run; "" none
+	Demo             bool          // serve the demo page to a plain GET of "/"
+	AdminAddr        string        // admin HTTP server (metrics, health, pprof); "" none
+	DrainDelay       time.Duration // on SIGTERM, how long to keep serving with /readyz at 503
+	LogFormat        string        // text or json
+	LogLevel         string        // debug, info, warn or error
+
+	// settings holds every flag's effective value (command line, then
+	// environment, then default), for the start line of the log.
+	settings []slog.Attr
 }
+
+// envPrefix starts the environment variable of every flag: -max-message is
+// also read from WSREACTOR_MAX_MESSAGE (see package envflag).
+const envPrefix = "WSREACTOR"
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
 func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("wsreactor", flag.ContinueOnError) }
@@ -48,9 +64,16 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
+	// Define every flag above this line: each gets its WSREACTOR_* variable.
+	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
 	}
+	fs.VisitAll(func(f *flag.Flag) { cfg.settings = append(cfg.settings, slog.String(f.Name, f.Value.String())) })
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("wsreactor: unexpected arguments %q", fs.Args())
 	}
@@ -65,8 +88,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
 	case cfg.MaxConns < -1:
 		return cfg, fmt.Errorf("wsreactor: -max-conns %d: need -1 (no cap), 0 (from the open-file limit) or a positive count", cfg.MaxConns)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
+	}
+	if err := checkLogFormat(cfg.LogFormat); err != nil {
+		return cfg, err
+	}
+	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
-	"log"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -16,6 +15,7 @@ func testConfig() config {
 		panic(err)
 	}
 	cfg.Addr = "127.0.0.1:0"
+	cfg.AdminAddr = "" // tests that want it set 127.0.0.1:0
 	cfg.Loops = 2
 	cfg.ShutdownTimeout = 2 * time.Second
 	return cfg
@@ -35,9 +35,9 @@ func startRunning(t testing.TB, cfg config) running {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan running, 1)
 	done := make(chan error, 1)
-	logger := log.New(io.Discard, "", 0)
+	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
-		logger = log.New(testWriter{t}, "server: ", 0)
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
 	go func() { done <- serve(ctx, cfg, logger, func(r running) { addrc <- r }) }()
 	select {

@@ -4,6 +4,10 @@
 //	go run .                      # listens on :8080
 //	go run . -addr 127.0.0.1:9001 -loops 2 -max-message 0
 //	go run . -loops 1 -cpuprofile cpu.pprof   # then: go tool pprof cpu.pprof
+//	WSREACTOR_MAX_MESSAGE=0 go run . -log-format json
+//
+// Every flag is also read from WSREACTOR_<FLAG> (upper case, '-' as '_');
+// the command line wins. Logs are log/slog lines on stderr.
 //
 // Every message a client sends comes back to it, streamed: each piece of
 // message data goes back as soon as it has arrived (and, for text, has been
@@ -18,7 +22,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -32,7 +35,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := log.New(os.Stderr, "wsreactor: ", log.LstdFlags)
+	logger := newLogger(os.Stderr, cfg)
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from
 		// connection set-up; collecting it sooner keeps the heap close to
@@ -42,23 +45,25 @@ func main() {
 	}
 
 	if fl, err := raiseFileLimit(); err != nil {
-		logger.Print(err)
+		logger.Warn(err.Error())
 	} else {
-		logger.Print(fl)
+		logger.Info("open-file limit", fl.logAttrs()...)
 	}
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
-		logger.Fatal(err)
+		logger.Error(err.Error())
+		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = serve(ctx, cfg, logger, nil)
 	stop()
 	stopProfile()
 	if err != nil {
-		logger.Print(err)
+		logger.Error("stopped", "err", err)
 		os.Exit(1)
 	}
+	logger.Info("stopped")
 }
 
 // startCPUProfile starts a pprof CPU profile into the file at path (none

@@ -57,21 +57,25 @@ func serverBinary(t testing.TB) string {
 
 // serverProc is the command running as a child process.
 type serverProc struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan error
+	cmd   *exec.Cmd
+	addr  string
+	admin string // admin server address from the start line, "" when off
+	done  chan error
 
 	mu  sync.Mutex
 	log strings.Builder
 }
 
-var listenRE = regexp.MustCompile(`listening on (\S+)`)
+// listenRE finds the address and the admin address in the start line of
+// the log, text format.
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+) admin_addr=("")?(\S*)`)
 
-// startProc runs the command with args (plus a free loopback port) and waits
-// until it listens. It is killed when the test ends if still running.
+// startProc runs the command with args (plus a free loopback port, and no
+// admin server unless args give -admin-addr) and waits until it listens.
+// It is killed when the test ends if still running.
 func startProc(t testing.TB, args ...string) *serverProc {
 	t.Helper()
-	return startProcCmd(t, exec.Command(serverBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...))
+	return startProcCmd(t, exec.Command(serverBinary(t), append([]string{"-addr", "127.0.0.1:0", "-admin-addr", ""}, args...)...))
 }
 
 // startProcCmd is startProc for a command line of the caller's (the
@@ -86,7 +90,7 @@ func startProcCmd(t testing.TB, cmd *exec.Cmd) *serverProc {
 		t.Fatal(err)
 	}
 	p := &serverProc{cmd: cmd, done: make(chan error, 1)}
-	addrc := make(chan string, 1)
+	addrc := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -95,7 +99,7 @@ func startProcCmd(t testing.TB, cmd *exec.Cmd) *serverProc {
 			p.log.WriteString(line + "\n")
 			p.mu.Unlock()
 			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addrc <- m[1]
+				addrc <- m
 			}
 		}
 		p.done <- cmd.Wait()
@@ -109,7 +113,8 @@ func startProcCmd(t testing.TB, cmd *exec.Cmd) *serverProc {
 		}
 	})
 	select {
-	case p.addr = <-addrc:
+	case m := <-addrc:
+		p.addr, p.admin = m[1], m[3]
 		return p
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not start; log:\n%s", p.logText())

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"log"
+	"log/slog"
 	"net"
 	"time"
 
+	"github.com/wsreactor/wsreactor/admin"
+	"github.com/wsreactor/wsreactor/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
 )
@@ -15,7 +17,11 @@ import (
 type running struct {
 	r   *reactor.Reactor
 	srv *protocol.Server
+	adm *admin.Server // nil without -admin-addr
 }
+
+// AdminAddr is the admin server's address ("" when it is off).
+func (s running) AdminAddr() string { return adminAddr(s.adm) }
 
 // Addr is the address the server listens on.
 func (s running) Addr() net.Addr { return s.r.Addr() }
@@ -23,9 +29,13 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // serve runs the echo server until ctx is cancelled, then shuts it down
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
-func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(running)) error {
+func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
 	maxConns, note := resolveMaxConns(cfg.MaxConns, currentFileLimit(), cfg.Loops)
-	logger.Printf("max connections: %s", note)
+	logger.Info("max connections", "max_conns", maxConnsAttr(maxConns), "why", note)
+	var rootPage []byte
+	if cfg.Demo {
+		rootPage = demo.Response()
+	}
 	srv := protocol.NewServer(protocol.Config{
 		Subprotocols:     cfg.Subprotocols,
 		Origins:          cfg.Origins,
@@ -35,12 +45,18 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         maxConns,
+		RootPage:         rootPage,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(logger), reactor.WithReusePort(cfg.ReusePort))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort))
 	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
 		return err
 	}
+	adm, err := startAdmin(cfg, r, srv)
+	if err != nil {
+		return err
+	}
+	defer closeAdmin(adm, logger)
 	runErr := make(chan error, 1)
 	go func() { runErr <- r.Run() }()
 
@@ -49,9 +65,11 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 	case err := <-runErr:
 		return err
 	}
-	logger.Printf("listening on %s (%d event loops)", r.Addr(), cfg.Loops)
+	setReady(adm, true)
+	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
+		slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
-		ready(running{r, srv})
+		ready(running{r, srv, adm})
 	}
 
 	select {
@@ -59,15 +77,29 @@ func serve(ctx context.Context, cfg config, logger *log.Logger, ready func(runni
 		return err
 	case <-ctx.Done():
 	}
+	// The drain (README, "Operating it"): not ready at once, keep serving
+	// for the drain delay so that a load balancer sees /readyz fail and
+	// stops sending clients, then close.
+	setReady(adm, false)
+	logger.Info("draining", "drain_delay", cfg.DrainDelay.String(), "connections", r.Connections())
+	if cfg.DrainDelay > 0 {
+		select {
+		case err := <-runErr:
+			return err
+		case <-time.After(cfg.DrainDelay):
+		}
+	}
 	return shutdown(r, srv, cfg.ShutdownTimeout, logger, runErr)
 }
 
 // shutdown stops accepting, sends close 1001 to every open connection after
 // the echoes it owes, waits up to timeout for the close handshakes to finish,
 // then stops the reactor.
-func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, logger *log.Logger, runErr <-chan error) error {
-	logger.Printf("shutting down: %d connections open", r.Connections())
-	deadline := time.Now().Add(timeout)
+func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, logger *slog.Logger, runErr <-chan error) error {
+	start := time.Now()
+	open := r.Connections()
+	logger.Info("shutting down", "connections", open, "timeout", timeout.String())
+	deadline := start.Add(timeout)
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
@@ -82,9 +114,9 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if n := r.Connections(); n > 0 {
-		logger.Printf("shutdown timeout: dropping %d connections", n)
-	}
+	dropped := r.Connections()
+	logger.Info("drained", "connections", open, "closed", open-dropped, "dropped_at_timeout", dropped,
+		"seconds", time.Since(start).Seconds())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := r.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -132,4 +164,13 @@ type transport struct{ reactor.Transport }
 
 func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
 	return t.Transport.CallLater(d, fn)
+}
+
+// attrsAny converts attrs to the ...any that slog.Group takes.
+func attrsAny(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh runs every test of wsreactor on a fresh machine: it installs what the
-# interoperability tests and the benchmark peers need (Debian and npm
+# interoperability tests, the browser test and the benchmark peers need (Debian and npm
 # packages) when missing, then runs gofmt, go vet, the race-enabled tests of
 # both modules, each fuzz target for a short time, and the benchmark
 # harness's quick mode.
@@ -22,6 +22,9 @@ $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted pyth
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
+# The demo page's browser test (browser_test.go): headless Chromium, large,
+# so installed only when no Chromium is there.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
 	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		apt-get update -qq

@@ -74,6 +74,16 @@ type Config struct {
 	// all event loops. Past it, upgrade requests get 503 with Retry-After;
 	// the open connections are untouched. 0 means unlimited.
 	MaxConns int
+
+	// RootPage is the whole HTTP response (status line, headers, body)
+	// written, as is, to a plain GET of "/" (a request without an Upgrade
+	// header; a query is allowed) before the connection is closed. The
+	// response must say "Connection: close". Build it once: every such
+	// request is answered with these bytes, never copied. nil answers that
+	// GET as any other plain GET: 426 Upgrade Required. The command fills
+	// it with the demo page (package demo); this package knows nothing of
+	// its content.
+	RootPage []byte
 }
 
 // DefaultConfig returns the documented defaults.

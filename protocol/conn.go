@@ -171,5 +171,12 @@ func (c *Conn) Subprotocol() string {
 // RemoteAddr returns the client's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.t.RemoteAddr() }
 
+// Transport returns the Transport given to ConnectionMade (nil before).
+// An application that needs more of its reactor than Conn offers, such as
+// the event loop's CallFromThread to reach this connection from another
+// loop, type-asserts it to the type it passed (see examples/wschat).
+// Event-loop goroutine only, like every use of the Transport.
+func (c *Conn) Transport() Transport { return c.t }
+
 // Server returns the Server the connection belongs to.
 func (c *Conn) Server() *Server { return c.srv }

@@ -18,6 +18,10 @@ type HandshakeError struct {
 	Status int
 	Msg    string
 	Header [][2]string // extra response headers, e.g. {"Allow", "GET"}
+
+	// root marks the 426 of a plain GET of "/" (no Upgrade header): a
+	// Conn whose Config has a RootPage answers it with that page instead.
+	root bool
 }
 
 // Error returns Msg followed by the status, e.g.
@@ -69,10 +73,19 @@ func errHTTPVersion(version []byte) *HandshakeError {
 }
 
 // errNotUpgrade is 426 Upgrade Required with "Upgrade: websocket" for a
-// request that asks for no upgrade at all (a plain GET).
-func errNotUpgrade() *HandshakeError {
-	return &HandshakeError{Status: 426, Header: hdrUpgradeWS,
+// request that asks for no upgrade at all (a plain GET of target). RFC 9110
+// §15.5.22: "The server MUST send an Upgrade header field in a 426
+// response"; §7.8: "A sender of Upgrade MUST also send an "Upgrade"
+// connection option in the Connection header field".
+func errNotUpgrade(target []byte) *HandshakeError {
+	return &HandshakeError{Status: 426, Header: hdrUpgradeWS, root: isRootTarget(target),
 		Msg: `protocol: this resource speaks only WebSocket: send "Upgrade: websocket" and "Connection: Upgrade" (RFC 6455 §4.2.1)`}
+}
+
+// isRootTarget reports whether an origin-form request-target is "/", with
+// or without a query.
+func isRootTarget(target []byte) bool {
+	return len(target) > 0 && target[0] == '/' && (len(target) == 1 || target[1] == '?')
 }
 
 // errWSVersion is 426 Upgrade Required with "Sec-WebSocket-Version: 13":

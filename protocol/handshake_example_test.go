@@ -55,9 +55,8 @@ func ExampleAppendHTTPError() {
 	// HTTP/1.1 426 Upgrade Required
 	// Content-Type: text/plain; charset=utf-8
 	// Content-Length: 118
-	// Connection: close
+	// Connection: close, Upgrade
 	// Upgrade: websocket
-	// Connection: Upgrade
 	//
 	// protocol: this resource speaks only WebSocket: send "Upgrade: websocket" and "Connection: Upgrade" (RFC 6455 §4.2.1)
 }

@@ -149,7 +149,7 @@ func parseHead(h []byte, lf int) (*Request, *HandshakeError) {
 			return nil, e
 		}
 	}
-	if e := f.check(method); e != nil {
+	if e := f.check(method, target); e != nil {
 		return nil, e
 	}
 	return f.request(target)
@@ -229,7 +229,7 @@ func (f *headFields) add(line []byte) *HandshakeError {
 }
 
 // check applies the checks of §4.2.1 in the order Feed documents.
-func (f *headFields) check(method []byte) *HandshakeError {
+func (f *headFields) check(method, target []byte) *HandshakeError {
 	if string(method) != "GET" {
 		return errMethod(method)
 	}
@@ -241,7 +241,7 @@ func (f *headFields) check(method []byte) *HandshakeError {
 	}
 	switch {
 	case !f.upgrade.seen:
-		return errNotUpgrade()
+		return errNotUpgrade(target)
 	case !f.upgrade.has:
 		return badRequest("Upgrade %s does not include \"websocket\" (RFC 6455 §4.2.1 item 3)", quoted(f.upgrade.first))
 	case !f.connection.seen:

@@ -69,14 +69,16 @@ func AppendResponse(dst []byte, key, subprotocol string) []byte {
 //	HTTP/1.1 <status> <reason>\r\n
 //	Content-Type: text/plain; charset=utf-8\r\n
 //	Content-Length: <len(msg)+1>\r\n
-//	Connection: close\r\n
-//	<e.Header lines>\r\n
+//	Connection: close[, <e.Header's Connection values>]\r\n
+//	<e.Header's other lines>\r\n
 //	\r\n
 //	<e.Msg>\n
 //
-// The connection is to be closed once it is flushed. CR, LF and NUL in
-// header names and values are dropped, so a header cannot be split. It
-// allocates nothing when dst has room. Safe from any goroutine.
+// The connection is to be closed once it is flushed. There is one
+// Connection line: a Connection value in e.Header (the "Upgrade" option of
+// a 426, RFC 9110 §7.8) joins "close" on it. CR, LF and NUL in header names
+// and values are dropped, so a header cannot be split. It allocates nothing
+// when dst has room. Safe from any goroutine.
 func AppendHTTPError(dst []byte, e *HandshakeError) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(e.Status), 10)
@@ -84,8 +86,18 @@ func AppendHTTPError(dst []byte, e *HandshakeError) []byte {
 	dst = append(dst, statusText(e.Status)...)
 	dst = append(dst, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(e.Msg)+1), 10)
-	dst = append(dst, "\r\nConnection: close\r\n"...)
+	dst = append(dst, "\r\nConnection: close"...)
 	for _, h := range e.Header {
+		if strings.EqualFold(h[0], "Connection") {
+			dst = append(dst, ", "...)
+			dst = appendHeaderText(dst, h[1])
+		}
+	}
+	dst = append(dst, "\r\n"...)
+	for _, h := range e.Header {
+		if strings.EqualFold(h[0], "Connection") {
+			continue
+		}
 		dst = appendHeaderText(dst, h[0])
 		dst = append(dst, ": "...)
 		dst = appendHeaderText(dst, h[1])

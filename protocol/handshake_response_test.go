@@ -42,6 +42,9 @@ func TestAcceptHTTPError(t *testing.T) {
 		{ErrServiceUnavailable(0), "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" +
 			"Content-Length: 66\r\nConnection: close\r\nRetry-After: 1\r\n\r\n" +
 			"protocol: server busy (connection limit or shutdown): retry in 1s\n"},
+		{errNotUpgrade([]byte("/")), "HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+			"Content-Length: 118\r\nConnection: close, Upgrade\r\nUpgrade: websocket\r\n\r\n" +
+			"protocol: this resource speaks only WebSocket: send \"Upgrade: websocket\" and \"Connection: Upgrade\" (RFC 6455 §4.2.1)\n"},
 		{&HandshakeError{Status: 499, Msg: "m", Header: [][2]string{{"X-A\r\n", "b\r\nInjected: 1"}}},
 			"HTTP/1.1 499 Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nConnection: close\r\n" +
 				"X-A: bInjected: 1\r\n\r\nm\n"},

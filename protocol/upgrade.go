@@ -76,9 +76,17 @@ func (c *Conn) admit(req *Request) *HandshakeError {
 // connection after it (RFC 6455 §4.2.1: "the server MUST stop processing
 // the client's handshake and return an HTTP response with an appropriate
 // error code").
+//
+// A plain GET of "/" gets Config.RootPage instead when there is one: it is
+// written by itself (nothing precedes it during the handshake), not copied
+// into the scratch buffer.
 func (c *Conn) reject(he *HandshakeError) {
-	b := c.buf()
-	*b = AppendHTTPError(*b, he)
+	if page := c.srv.cfg.RootPage; he.root && page != nil {
+		c.t.Write(page)
+	} else {
+		b := c.buf()
+		*b = AppendHTTPError(*b, he)
+	}
 	c.putParser()
 	c.closing()
 }

@@ -65,3 +65,25 @@ func ExampleFakeClock() {
 	// still waiting: true
 	// timed out
 }
+
+// A LoopingCall keeps a cadence on whatever schedules it: here a FakeClock,
+// in a server a connection's Transport (see examples/heartbeat).
+func ExampleLoopingCall() {
+	clock := reactor.NewFakeClock(time.Unix(0, 0))
+	start := clock.Now()
+	var beat *reactor.LoopingCall
+	beat = reactor.NewLoopingCall(clock, func() {
+		fmt.Println("beat", beat.Calls(), "at", clock.Now().Sub(start))
+		if beat.Calls() == 3 {
+			beat.Stop()
+		}
+	})
+	beat.Start(30*time.Second, true) // now: the first beat at once
+	clock.Advance(10 * time.Minute)
+	fmt.Println("running:", beat.Running())
+	// Output:
+	// beat 1 at 0s
+	// beat 2 at 30s
+	// beat 3 at 1m0s
+	// running: false
+}

@@ -42,7 +42,7 @@ func AllServers() []Server {
 	return []Server{
 		{
 			Name: Wsreactor, Label: "wsreactor", parent: true, goPkg: ".",
-			args:   []string{"-ping-interval", "0", "-shutdown-timeout", "1s"},
+			args:   []string{"-ping-interval", "0", "-shutdown-timeout", "1s", "-admin-addr", ""},
 			Config: "this project; -loops 1 -ping-interval 0 (no pings, as no peer sends any); defaults otherwise: -max-message 64 MiB, -write-buffer-limit 1 MiB, handshake timeout 10 s",
 		},
 		{

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wsreactor/wsreactor/admin"
+	"github.com/wsreactor/wsreactor/protocol"
+	"github.com/wsreactor/wsreactor/reactor"
+)
+
+// startAdmin starts the admin HTTP server on cfg.AdminAddr with the
+// server's metrics, not ready yet; nil (and no error) when the address is
+// empty.
+func startAdmin(cfg config, r *reactor.Reactor, srv *protocol.Server) (*admin.Server, error) {
+	if cfg.AdminAddr == "" {
+		return nil, nil
+	}
+	return admin.Listen(cfg.AdminAddr, newRegistry(r, srv))
+}
+
+// newRegistry is what /metrics exposes: the Go runtime and process
+// collectors and the server's own series.
+func newRegistry(r *reactor.Reactor, srv *protocol.Server) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newCollector(r, srv),
+	)
+	return reg
+}
+
+// setReady sets /readyz, when there is an admin server.
+func setReady(adm *admin.Server, ready bool) {
+	if adm != nil {
+		adm.SetReady(ready)
+	}
+}
+
+// adminAddr is the admin server's address for the log, "" when off.
+func adminAddr(adm *admin.Server) string {
+	if adm == nil {
+		return ""
+	}
+	return adm.Addr().String()
+}
+
+// closeAdmin stops the admin server, last, so that /healthz answers through
+// the whole drain.
+func closeAdmin(adm *admin.Server, logger *slog.Logger) {
+	if adm == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := adm.Close(ctx); err != nil {
+		logger.Warn("admin server close", "err", err)
+	}
+}
