@@ -45,9 +45,9 @@ func raiseFileLimit() (fileLimit, error) {
 	return fl, nil
 }
 
-// logAttrs are the start log line's keys for the limit: soft and hard as
-// in effect, and raised_from, the soft limit the process started with, when
-// it was lower.
+// logAttrs are the keys of the start line's open_files group: soft and
+// hard as in effect, and raised_from, the soft limit the process started
+// with, when it was lower.
 func (fl fileLimit) logAttrs() []any {
 	attrs := []any{"soft", fl.Soft, "hard", fl.Hard}
 	switch {
@@ -136,12 +136,13 @@ func resolveMaxConns(flag int, soft uint64, loops int) (n int, note string) {
 	return n, fmt.Sprintf("%d (open-file limit %d less %d kept for listeners, event loops and connections not yet upgraded)", n, soft, soft-uint64(n))
 }
 
-// currentFileLimit is the soft open-file limit in effect now, or the
-// largest value (no cap derived) if it cannot be read.
-func currentFileLimit() uint64 {
+// currentFileLimit is the open-file limit in effect now (when main did not
+// read it: serve run by a test), or the largest value (no cap derived) if
+// it cannot be read.
+func currentFileLimit() fileLimit {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return math.MaxUint64
+		return fileLimit{Soft: math.MaxUint64, Hard: math.MaxUint64, Found: math.MaxUint64}
 	}
-	return lim.Cur
+	return fileLimit{Soft: lim.Cur, Hard: lim.Max, Found: lim.Cur}
 }

@@ -183,8 +183,8 @@ func floodPastLimit(t *testing.T, args ...string) {
 		flood = 600 // connections of the flood: twice the limit
 	)
 	p := startProcLimited(t, limit, append(args, "-handshake-timeout", "60s")...)
-	if log := p.logText(); !strings.Contains(log, fmt.Sprintf(`msg="open-file limit" soft=%d hard=%d`, limit, limit)) ||
-		!regexp.MustCompile(`msg="max connections" max_conns=\d+ why="\d+ \(open-file limit 300 less \d+`).MatchString(log) {
+	if log := p.logText(); !strings.Contains(log, fmt.Sprintf(`open_files.soft=%d open_files.hard=%d max_conns=`, limit, limit)) ||
+		!regexp.MustCompile(`max_conns=\d+ max_conns_why="\d+ \(open-file limit 300 less \d+`).MatchString(log) {
 		t.Fatalf("start log does not state the limit and the derived cap:\n%s", log)
 	}
 
@@ -323,7 +323,7 @@ func floodPastLimit(t *testing.T, args ...string) {
 // of it); the 61st upgrade gets 503 with Retry-After while the 60 echo.
 func TestHostileDerivedMaxConns(t *testing.T) {
 	p := startProcLimited(t, 120, "-loops", "1")
-	if !strings.Contains(p.logText(), `msg="max connections" max_conns=60 why="60 (open-file limit 120`) {
+	if !strings.Contains(p.logText(), `max_conns=60 max_conns_why="60 (open-file limit 120`) {
 		t.Fatalf("start log does not state the derived cap of 60:\n%s", p.logText())
 	}
 	clients := make([]*wsConn, 60)

@@ -22,8 +22,9 @@ type config struct {
 	PingInterval     time.Duration
 	CloseTimeout     time.Duration
 	WriteBufferLimit int
-	MaxConns         int  // 0: derive from the open-file limit (fdlimit.go); -1: no cap
-	ReusePort        bool // SO_REUSEPORT: a listener per event loop
+	MaxConns         int       // 0: derive from the open-file limit (fdlimit.go); -1: no cap
+	ReusePort        bool      // SO_REUSEPORT: a listener per event loop
+	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
 	ShutdownTimeout  time.Duration
 	CPUProfile       string        // file for a pprof CPU profile of the whole run; "" none
 	Demo             bool          // serve the demo page to a plain GET of "/"

@@ -44,10 +44,8 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 
-	if fl, err := raiseFileLimit(); err != nil {
-		logger.Warn(err.Error())
-	} else {
-		logger.Info("open-file limit", fl.logAttrs()...)
+	if cfg.fileLimit, err = raiseFileLimit(); err != nil {
+		logger.Warn(err.Error()) // the start line says the limit in effect
 	}
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)

@@ -30,8 +30,11 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
-	maxConns, note := resolveMaxConns(cfg.MaxConns, currentFileLimit(), cfg.Loops)
-	logger.Info("max connections", "max_conns", maxConnsAttr(maxConns), "why", note)
+	fl := cfg.fileLimit
+	if fl.Hard == 0 {
+		fl = currentFileLimit()
+	}
+	maxConns, why := resolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
 	var rootPage []byte
 	if cfg.Demo {
 		rootPage = demo.Response()
@@ -67,6 +70,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
+		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
 		slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
 		ready(running{r, srv, adm})
