@@ -63,10 +63,10 @@ step "gnet patch: shedding at the descriptor limit"
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
-go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./reactor
+go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./reactor ./inflate
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol; do
+for pkg in ./frame ./protocol ./inflate; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s -parallel 2 "$pkg"

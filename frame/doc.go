@@ -5,6 +5,53 @@
 // knows nothing of sockets, handshakes or message assembly; that is the
 // protocol package's job.
 //
+// Read this top to bottom the first time: how a server reads frames, how it
+// writes them, how it closes, how it checks text. The examples below run
+// each step.
+//
+// # Reading frames
+//
+// A Decoder is fed the bytes of one connection as they arrive and turns
+// them into events. Next (or NextInto) takes whatever is buffered, consumes
+// what it can and returns one Event and the number of bytes used:
+//
+//   - KindHeader: a frame header is complete (Header: FIN, RSV bits, opcode,
+//     mask, length). A server checks it at once with CheckClientFrame
+//     (RFC 6455 §5.1 masking, §5.2 reserved bits, §5.5 control frames).
+//   - KindPayload: a piece of the frame's payload, already unmasked in
+//     place (§5.3), aliasing the caller's buffer; End marks the frame's
+//     last piece.
+//   - KindNone: the bytes ran out in the middle of something; feed more.
+//
+// Call it in a loop until the buffer is used up; the next read continues
+// where this one stopped. Messages (a text frame and its continuations,
+// §5.4) and the control frames that may come between them (§5.5) are the
+// caller's to follow: Example_fragmented shows how.
+//
+// # Writing frames
+//
+// A server's frames are unmasked (§5.1). AppendFrame appends one with the
+// shortest length encoding; AppendHeader appends only the header, so a large
+// payload can go out beside it (Writev) without a copy. AppendClose appends
+// a close frame. Clients (and tests playing one) mask with
+// AppendMaskedFrame; Mask is the masking itself.
+//
+// # Closing
+//
+// A CloseCode is a status code of §7.4; ParseCloseBody reads a close
+// frame's body and says which code to answer with when it is bad. Every
+// protocol error of this package is a *CloseError carrying the code that
+// fails the connection (1002 for a broken frame, 1007 for bad UTF-8, 1009
+// for a message over the limit, ErrMessageTooBig): CodeOf gets it out of any
+// wrapped error.
+//
+// # Text
+//
+// Text must be UTF-8 (§8.1), checked as it arrives even when a code point
+// is split across reads or fragments. A UTF8 validator is fed piece by
+// piece and says how much of each piece is complete; AtBoundary at the end
+// of the message says whether it ended on a whole code point.
+//
 // # Parsers are fed, never pull
 //
 // A Decoder and a UTF8 validator are fed whatever bytes have arrived, in

@@ -138,3 +138,66 @@ func ExampleCheckClientFrame() {
 	// frame: fragmented control frame (close 1002)
 	// frame: reserved bits set without a negotiated extension (close 1002)
 }
+
+// A text message in two fragments with a ping between them (RFC 6455 §5.4:
+// control frames may be injected in the middle of a fragmented message),
+// decoded the way a server follows it: the message's opcode comes from its
+// first frame, continuations add to it, a control frame is handled on its
+// own, FIN ends the message.
+func Example_fragmented() {
+	key := [4]byte{0xa, 0xb, 0xc, 0xd}
+	var wire []byte
+	wire = frame.AppendMaskedFrame(wire, false, frame.OpText, key, []byte("Hel"))
+	wire = frame.AppendMaskedFrame(wire, true, frame.OpPing, key, []byte("are you there?"))
+	wire = frame.AppendMaskedFrame(wire, true, frame.OpContinuation, key, []byte("lo"))
+
+	var (
+		d        frame.Decoder
+		frameOp  frame.Opcode // the frame being read
+		fin      bool
+		msgOp    frame.Opcode // the message being read; 0 between messages
+		msg, ctl []byte
+	)
+	for p := wire; len(p) > 0; {
+		ev, n, err := d.Next(p)
+		p = p[n:]
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		switch ev.Kind {
+		case frame.KindHeader:
+			if err := frame.CheckClientFrame(ev.Header, 0); err != nil {
+				fmt.Println(err)
+				return
+			}
+			frameOp, fin = ev.Header.Opcode, ev.Header.Fin
+			if frameOp == frame.OpText || frameOp == frame.OpBinary {
+				msgOp = frameOp
+			}
+		case frame.KindPayload:
+			if frameOp.IsControl() {
+				ctl = append(ctl, ev.Data...)
+			} else {
+				msg = append(msg, ev.Data...)
+			}
+		}
+		if !ev.End {
+			continue
+		}
+		switch {
+		case frameOp.IsControl():
+			fmt.Printf("%v %q: answer with a pong\n", frameOp, ctl)
+			ctl = ctl[:0]
+		case fin:
+			fmt.Printf("%v message %q\n", msgOp, msg)
+			msg, msgOp = msg[:0], 0
+		default:
+			fmt.Printf("%v fragment, %d bytes so far\n", msgOp, len(msg))
+		}
+	}
+	// Output:
+	// text fragment, 3 bytes so far
+	// ping "are you there?": answer with a pong
+	// text message "Hello"
+}

@@ -2,9 +2,11 @@ package reactor_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/wsreactor/wsreactor/reactor"
@@ -86,4 +88,35 @@ func ExampleLoopingCall() {
 	// beat 2 at 30s
 	// beat 3 at 1m0s
 	// running: false
+}
+
+// Lookup does its slow work on another goroutine and brings the answer
+// back to the connection's loop with CallFromThread: a callback never
+// blocks, and a Transport is used only on its loop.
+type Lookup struct{ reactor.BaseProtocol }
+
+func (l *Lookup) DataReceived(data []byte) {
+	name := string(bytes.TrimSpace(data)) // a copy: data is lent for this call only
+	t := l.Transport
+	go func() {
+		answer := strings.ToUpper(name) // stands for a blocking lookup
+		t.CallFromThread(func() { t.Write([]byte(name + " is " + answer + "\n")) })
+	}()
+}
+
+func ExampleTransport_CallFromThread() {
+	r := reactor.New(reactor.WithLoops(2))
+	r.ListenTCP("127.0.0.1:0", reactor.FactoryFunc(func(net.Addr) reactor.Protocol { return new(Lookup) }))
+	if err := r.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Stop(context.Background())
+
+	c, _ := net.Dial("tcp", r.Addr().String())
+	defer c.Close()
+	fmt.Fprintf(c, "gnet\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	fmt.Print(line)
+	// Output: gnet is GNET
 }

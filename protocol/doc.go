@@ -1,0 +1,103 @@
+// Package protocol is the server side of a WebSocket connection (RFC 6455)
+// as a Twisted protocol: a state machine fed the connection's bytes in
+// whatever pieces they arrive, that reads the HTTP/1.1 opening handshake,
+// then frames, applies every rule of §5 and §7, hands message data to the
+// application and writes back through a Transport. It imports only package
+// frame (the wire codec) and the standard library; it knows nothing of
+// sockets or event loops, so a test drives it with a fake transport and a
+// fake clock, and the command plugs it into package reactor.
+//
+// Read this top to bottom the first time; docs/walkthrough.md in the
+// repository follows a byte through all three packages.
+//
+// # A server in three parts
+//
+// A Server is what every connection of one listener shares, Twisted's Site:
+// the Config (limits, timeouts, subprotocols, origins), the application and
+// the count of open connections. The application is a function that builds
+// one Handler per connection once its handshake succeeds:
+//
+//	srv := protocol.NewServer(protocol.DefaultConfig(), protocol.Echo)
+//
+// A Conn is one connection's state machine. It has the three callbacks of a
+// Twisted protocol: ConnectionMade(t Transport) once, DataReceived(data)
+// for every read, ConnectionLost(reason) once. Make one per connection with
+// Server.NewConn (or Server.InitConn inside a larger struct: one
+// allocation per connection).
+//
+// A Transport is what the Conn needs from below: Write, LoseConnection,
+// AbortConnection, OutboundBuffered, RemoteAddr and CallLater for its
+// timers. A reactor.Transport is one, but for the type CallLater returns;
+// the command bridges the two with a three-line adapter (server.go, and
+// examples/wschat/main.go for a copy to read):
+//
+//	type transport struct{ reactor.Transport }
+//
+//	func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
+//		return t.Transport.CallLater(d, fn)
+//	}
+//
+// # The opening handshake
+//
+// Until the upgrade, DataReceived feeds a HandshakeParser, which finds the
+// end of the request head across reads without rescanning and checks the
+// request in the order HandshakeParser.Feed documents (RFC 6455 §4.2.1).
+// A good request is answered 101 with the Sec-WebSocket-Accept of
+// AcceptKey and the subprotocol SelectSubprotocol picks from the client's
+// offer (AppendResponse); bytes that followed the head in the same read are
+// decoded as frames at once. A bad one gets the HTTP error of its
+// HandshakeError (AppendHTTPError: 400, 403, 405, 426, 431, 503, 505) and the
+// connection closes. A plain GET of "/" gets Config.RootPage instead, when
+// the server has one (the command's demo page).
+//
+// # Messages
+//
+// Once open, the Conn decodes frames with a frame.Decoder, enforces the
+// rules between them (masking, fragmentation order, control frames,
+// MaxMessageSize, UTF-8 of text) and calls its Handler, Twisted's
+// WebSocketServerProtocol:
+//
+//   - OnOpen(c) after the 101;
+//   - OnData(c, op, data, first, fin) for each piece of message data as it
+//     arrives, text already validated up to a whole code point;
+//   - OnClose(c, code, reason) once, with the client's close code or
+//     CloseAbnormal.
+//
+// Embed BaseHandler and override what you need. Echo streams each piece
+// back as it comes, so a message of any size costs no memory; Messages
+// adapts a whole-message callback (it gathers the pieces, up to
+// MaxMessageSize). Pings are answered by the Conn itself.
+//
+// # Writing
+//
+// WriteMessage sends a message, WriteFragment a piece of one, Close starts
+// the closing handshake (§7.1.2) and GoingAway closes for a shutdown (1001).
+// Everything one DataReceived causes (the 101, echoes, pongs, a close) goes
+// out in one Transport.Write when it returns; a write made elsewhere (a
+// timer, a function another event loop sent with CallFromThread) goes out at
+// once. After every write the Conn checks OutboundBuffered against
+// WriteBufferLimit and closes a client that does not read with 1008.
+//
+// # Timers
+//
+// A Conn holds at most one DelayedCall, re-armed with Reset: the handshake
+// timeout, then the ping interval (an idle connection is pinged, then
+// closed with 1001 if still silent), then the close timeout. Traffic does
+// not touch the timer, so a busy connection pays nothing for it.
+//
+// # Goroutines and buffers
+//
+// Every method of Conn, and every Handler callback, runs on the
+// connection's event-loop goroutine. The data given to DataReceived and
+// OnData is lent for the call only: Conn unmasks it in place, and a Handler
+// that keeps data must copy it. Server's methods, and the package's
+// functions, are safe from any goroutine.
+//
+// # Testing
+//
+// Drive a Conn by hand, as Twisted tests drive a protocol with a
+// StringTransport and task.Clock: a Transport that records what is written,
+// a CallLater on a fake clock, and the same input fed in pieces of every
+// size, down to one byte. ExampleMessages below does it in a few lines; the
+// package's own tests (conn_fake_test.go) do it for every rule.
+package protocol
