@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -26,12 +27,17 @@ type config struct {
 	ReusePort        bool      // SO_REUSEPORT: a listener per event loop
 	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
 	ShutdownTimeout  time.Duration
-	CPUProfile       string        // file for a pprof CPU profile of the whole run; "" none
-	Demo             bool          // serve the demo page to a plain GET of "/"
-	AdminAddr        string        // admin HTTP server (metrics, health, pprof); "" none
-	DrainDelay       time.Duration // on SIGTERM, how long to keep serving with /readyz at 503
-	LogFormat        string        // text or json
-	LogLevel         string        // debug, info, warn or error
+	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
+	Demo             bool           // serve the demo page to a plain GET of "/"
+	AdminAddr        string         // admin HTTP server (metrics, health, pprof); "" none
+	DrainDelay       time.Duration  // on SIGTERM, how long to keep serving with /readyz at 503
+	LogFormat        string         // text or json
+	LogLevel         string         // debug, info, warn or error
+	ProxyProtocol    bool           // every connection starts with a PROXY protocol header (proxy.go)
+	ProxyFrom        []netip.Prefix // peers allowed to send one
+	Procs            int            // worker processes on one port (procs.go); 1: this process serves
+
+	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
 
 	// settings holds every flag's effective value (command line, then
 	// environment, then default), for the start line of the log.
@@ -51,6 +57,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	var (
 		cfg                   config
 		subprotocols, origins string
+		proxyFrom             string
 	)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "TCP address to listen on")
 	fs.IntVar(&cfg.Loops, "loops", runtime.NumCPU(), "number of event loops")
@@ -70,6 +77,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
+	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection starts with a PROXY protocol header (v1 or v2) from a load balancer, whose client address becomes the peer's; connections without a valid one are refused")
+	fs.StringVar(&proxyFrom, "proxy-from", defaultProxyFrom, "with -proxy-protocol: comma-separated CIDR prefixes or addresses of the balancers allowed to connect; others are refused")
+	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
 	// Define every flag above this line: each gets its WSREACTOR_* variable.
 	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
@@ -92,10 +102,16 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
+	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {
+		return cfg, err
+	}
 	if err := checkLogFormat(cfg.LogFormat); err != nil {
 		return cfg, err
 	}
 	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
+		return cfg, err
+	}
+	if err := checkProcs(cfg); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

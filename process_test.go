@@ -99,15 +99,16 @@ func startProcCmd(t testing.TB, cmd *exec.Cmd) *serverProc {
 			p.log.WriteString(line + "\n")
 			p.mu.Unlock()
 			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addrc <- m
+				select { // the first one; with -procs every worker says it too
+				case addrc <- m:
+				default:
+				}
 			}
 		}
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
+		cmd.Process.Kill() // ErrProcessDone if it has exited (ProcessState would race with Wait)
 		if t.Failed() {
 			t.Logf("server log:\n%s", p.logText())
 		}

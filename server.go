@@ -15,9 +15,10 @@ import (
 
 // running is a started server, as ready sees it.
 type running struct {
-	r   *reactor.Reactor
-	srv *protocol.Server
-	adm *admin.Server // nil without -admin-addr
+	r       *reactor.Reactor
+	srv     *protocol.Server
+	adm     *admin.Server   // nil without -admin-addr
+	factory reactor.Factory // the listening port's (a *proxyFactory with -proxy-protocol)
 }
 
 // AdminAddr is the admin server's address ("" when it is off).
@@ -48,14 +49,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         maxConns,
+		Loops:            cfg.Loops,
 		RootPage:         rootPage,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort))
-	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort))
+	f := newFactory(srv, cfg, logger)
+	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
-	adm, err := startAdmin(cfg, r, srv)
+	mon := newMonitor(r, srv, logger, cfg.Loops)
+	adm, err := startAdmin(cfg, r, srv, mon)
 	if err != nil {
 		return err
 	}
@@ -68,12 +72,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	case err := <-runErr:
 		return err
 	}
+	monCtx, stopMon := context.WithCancel(context.Background())
+	defer stopMon()
+	go mon.run(monCtx)
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
 		slog.Group("config", attrsAny(cfg.settings)...))
 	if ready != nil {
-		ready(running{r, srv, adm})
+		ready(running{r, srv, adm, f})
 	}
 
 	select {
@@ -107,8 +114,8 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
-		if wp, ok := p.(*wsProtocol); ok {
-			wp.GoingAway()
+		if wp, ok := p.(interface{ GoingAway() }); ok {
+			wp.GoingAway() // *wsProtocol, *proxiedProtocol
 		}
 	})
 	for r.Connections() > 0 && time.Now().Before(deadline) {

@@ -75,6 +75,11 @@ type Config struct {
 	// the open connections are untouched. 0 means unlimited.
 	MaxConns int
 
+	// Loops is the number of event loops the Server's connections run on
+	// (a Transport's Loop method returns a value below it): the Server
+	// keeps one Stats per loop. 0 means 1.
+	Loops int
+
 	// RootPage is the whole HTTP response (status line, headers, body)
 	// written, as is, to a plain GET of "/" (a request without an Upgrade
 	// header; a query is allowed) before the connection is closed. The

@@ -71,6 +71,7 @@ type Conn struct {
 	utf8            frame.UTF8
 	held            [4]byte // the start of a code point split across reads (nheld bytes)
 	nheld           uint8
+	loop            uint16 // index of the event loop's Stats (Transport's Loop method); here it fits the padding
 
 	state   connState
 	tkind   timerKind
@@ -88,12 +89,15 @@ type Conn struct {
 	counted    bool // counted in Server.open
 	notified   bool // OnClose was called
 	goingAway  bool // GoingAway was called during the handshake
+	sendBin    bool // the message being sent is binary (for Stats)
 }
 
 // ConnectionMade starts the connection on t (Twisted's makeConnection): it
 // arms the handshake timeout. Called once, first.
 func (c *Conn) ConnectionMade(t Transport) {
 	c.t = t
+	c.loop = c.srv.loopOf(t)
+	c.stats().Accepted++
 	if d := c.srv.cfg.HandshakeTimeout; d > 0 {
 		c.arm(timerHandshake, d)
 	}
@@ -131,6 +135,7 @@ func (c *Conn) ConnectionLost(reason error) {
 	if c.state == stateLost {
 		return
 	}
+	inHandshake := c.state == stateHandshake
 	c.state = stateLost
 	c.stopTimer()
 	c.putParser()
@@ -143,9 +148,13 @@ func (c *Conn) ConnectionLost(reason error) {
 		c.out = nil
 	}
 	c.lose = false
+	if inHandshake {
+		c.stats().HandshakeFailures[CauseClientClosed]++
+	}
 	if c.counted {
 		c.counted = false
 		c.srv.release()
+		c.stats().Open--
 	}
 	c.notify(frame.CloseAbnormal, "")
 }

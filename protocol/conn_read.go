@@ -130,6 +130,11 @@ func (c *Conn) onControl(payload []byte) {
 // reason that is not UTF-8 with 1007.
 func (c *Conn) onClose(payload []byte) {
 	code, reason, err := frame.ParseCloseBody(payload)
+	slot := closeSlot(code)
+	if err != nil {
+		slot = NumCloseSlots - 1 // "other"
+	}
+	c.stats().ClosesIn[slot]++
 	if c.state == stateCloseSent {
 		// The close handshake we started is complete (§7.1.3).
 		c.closing()
@@ -214,6 +219,11 @@ func (c *Conn) deliver(op frame.Opcode, d []byte, fin bool) {
 		c.utf8.Reset()
 	}
 	if c.state == stateOpen {
+		st, t := c.stats(), typeIndex(op)
+		st.BytesIn[t] += uint64(len(d))
+		if fin {
+			st.MessagesIn[t]++
+		}
 		c.h.OnData(c, op, d, first, fin)
 	}
 }

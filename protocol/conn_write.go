@@ -40,8 +40,18 @@ func (c *Conn) WriteFragment(op frame.Opcode, data []byte, first, fin bool) erro
 	case first && op != frame.OpText && op != frame.OpBinary:
 		return ErrNotDataOpcode
 	}
-	if !first {
+	if first {
+		c.sendBin = op == frame.OpBinary
+	} else {
 		op = frame.OpContinuation
+	}
+	st, t := c.stats(), 0
+	if c.sendBin {
+		t = 1
+	}
+	st.BytesOut[t] += uint64(len(data))
+	if fin {
+		st.MessagesOut[t]++
 	}
 	c.sending = !fin
 	c.appendFrame(fin, op, data)
@@ -119,6 +129,7 @@ func (c *Conn) extendFragment(fin bool, data []byte) {
 
 // appendClose adds a close frame (§5.5.1) to the output.
 func (c *Conn) appendClose(code frame.CloseCode, reason string) {
+	c.stats().ClosesOut[closeSlot(code)]++
 	b := c.buf()
 	*b = frame.AppendClose(*b, code, reason)
 }
@@ -192,6 +203,7 @@ func (c *Conn) checkLimit() {
 		return
 	}
 	if backlog > uint64(lim)+min(max(c.slack, c.msgLen), MaxEchoSlack) {
+		c.stats().WriteLimitCloses++
 		c.fail(frame.ClosePolicyViolation, "write buffer limit exceeded")
 	}
 }

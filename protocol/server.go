@@ -11,6 +11,7 @@ type Server struct {
 	open     atomic.Int64 // upgraded connections not yet lost
 	atCap    atomic.Int64 // upgrades refused with 503 because MaxConns were open
 	shutting atomic.Bool
+	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -24,8 +25,33 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	return &Server{cfg: cfg, app: app}
+	s := &Server{cfg: cfg, app: app}
+	s.stats = make([]*Stats, min(max(cfg.Loops, 1), 1<<16)) // Conn.loop is a uint16
+	for i := range s.stats {
+		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
+	}
+	return s
 }
+
+// LoopStats returns the counters of the connections on event loop i (below
+// Config.Loops; a Transport without a Loop method counts as loop 0). They
+// are written by that loop's goroutine only: read them there (for example
+// with reactor.Reactor.ForEachLoop) and copy them out.
+func (s *Server) LoopStats(i int) *Stats { return s.stats[i] }
+
+// loopOf is the Stats index of a connection on t: t's Loop(), when it has
+// one, modulo the number of Stats.
+func (s *Server) loopOf(t Transport) uint16 {
+	if l, ok := t.(interface{ Loop() int }); ok {
+		if i := l.Loop(); i > 0 {
+			return uint16(i % len(s.stats))
+		}
+	}
+	return 0
+}
+
+// stats is the connection's event loop's Stats.
+func (c *Conn) stats() *Stats { return c.srv.stats[c.loop] }
 
 // Config returns the server's configuration.
 func (s *Server) Config() Config { return s.cfg }
