@@ -92,6 +92,9 @@ func workerLimits(cfg config, i int) []string {
 	if cfg.MaxConns > 0 {
 		out = append(out, "-max-conns", strconv.Itoa(share(cfg.MaxConns, cfg.Procs, i)))
 	}
+	if cfg.MemoryBudget > 0 {
+		out = append(out, "-memory-budget", strconv.Itoa(share(int(cfg.MemoryBudget), cfg.Procs, i)))
+	}
 	return out
 }
 

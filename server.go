@@ -49,6 +49,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
 		MaxConns:         maxConns,
+		MemoryBudget:     cfg.MemoryBudget,
 		Loops:            cfg.Loops,
 		RootPage:         rootPage,
 	}, protocol.Echo)
@@ -59,7 +60,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		return err
 	}
 	mon := newMonitor(r, srv, logger, cfg.Loops)
-	adm, err := startAdmin(cfg, r, srv, mon)
+	adm, err := startAdmin(cfg, r, srv, mon, factoryMetrics(f)...)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
-		slog.Group("config", attrsAny(cfg.settings)...))
+		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.settings)...))
+	if b := srv.Budget(); b != nil {
+		go checkBudget(r, b, logger)
+	}
 	if ready != nil {
 		ready(running{r, srv, adm, f})
 	}

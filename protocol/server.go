@@ -11,6 +11,7 @@ type Server struct {
 	open     atomic.Int64 // upgraded connections not yet lost
 	atCap    atomic.Int64 // upgrades refused with 503 because MaxConns were open
 	shutting atomic.Bool
+	budget   *Budget  // nil without Config.MemoryBudget
 	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
 }
 
@@ -30,8 +31,16 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	for i := range s.stats {
 		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
 	}
+	if cfg.MemoryBudget > 0 {
+		s.budget = newBudget(cfg.MemoryBudget, len(s.stats))
+	}
 	return s
 }
+
+// Budget returns the server's memory budget, nil when Config.MemoryBudget
+// is 0. Call its Check every BudgetCheckInterval; read its Stats from any
+// goroutine.
+func (s *Server) Budget() *Budget { return s.budget }
 
 // LoopStats returns the counters of the connections on event loop i (below
 // Config.Loops; a Transport without a Loop method counts as loop 0). They
