@@ -27,7 +27,7 @@ func TestMemoryBudgetFlood(t *testing.T) {
 		budget  = 256 << 20
 	)
 	p := startProc(t, "-loops", "2", "-memory-budget", fmt.Sprint(budget),
-		"-close-timeout", "60s", "-ping-interval", "0")
+		"-close-timeout", "60s", "-ping-interval", "0", "-admin-addr", "127.0.0.1:0")
 	good := openWS(t, p.addr)
 	good.echo(t, frame.OpText, []byte("before"))
 	offenders := make([]*wsConn, clients)
@@ -110,6 +110,13 @@ func TestMemoryBudgetFlood(t *testing.T) {
 	good.echo(t, frame.OpText, []byte("after"))
 	if !eventually(3*time.Second, func() bool { return strings.Contains(p.logText(), "memory budget enforced") }) {
 		t.Error("the server did not log what the budget did")
+	}
+	m := scrape(t, p.admin)
+	if m["wsreactor_memory_budget_bytes"] != budget || m[`wsreactor_memory_budget_closes_total{measure=slack_refused}`] != clients ||
+		m[`wsreactor_memory_budget_closes_total{measure=largest}`] != 0 || m["wsreactor_memory_held_bytes"] > budget {
+		t.Errorf("metrics: budget %v, held %v, closes for slack %v, as largest %v; want %d, <= budget, %d, 0",
+			m["wsreactor_memory_budget_bytes"], m["wsreactor_memory_held_bytes"], m[`wsreactor_memory_budget_closes_total{measure=slack_refused}`],
+			m[`wsreactor_memory_budget_closes_total{measure=largest}`], budget, clients)
 	}
 	for _, line := range strings.Split(p.logText(), "\n") {
 		if strings.Contains(line, "memory budget") || strings.Contains(line, "go_memory_limit_bytes") {
