@@ -32,13 +32,19 @@ func startServer(t testing.TB, cfg config) string {
 // connection and timer counts).
 func startRunning(t testing.TB, cfg config) running {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan running, 1)
-	done := make(chan error, 1)
 	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	return startRunningLogger(t, cfg, logger)
+}
+
+// startRunningLogger is startRunning with the server logging to logger.
+func startRunningLogger(t testing.TB, cfg config, logger *slog.Logger) running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan running, 1)
+	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, logger, func(r running) { addrc <- r }) }()
 	select {
 	case a := <-addrc:

@@ -275,9 +275,44 @@ func rawRequest(t testing.TB, addr, req string) string {
 func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
 	p := startProc(t, "-loops", "2", "-shutdown-timeout", "5s")
 	const clients, msgs, size = 20, 32, 8 << 10
+	conns := sendOwed(t, p.addr, clients, msgs, size)
+	start := time.Now()
+	if err := termAndExpectOwed(t, p, conns, msgs, size, 7*time.Second); err != nil {
+		t.Errorf("server exit: %v; want status 0", err)
+	}
+	t.Logf("shutdown took %v", time.Since(start))
+}
+
+// termAndExpectOwed sends SIGTERM to p once the echoes owed to conns
+// (sendOwed) are queued, asserts that every client gets them and close 1001
+// (expectOwedThenGoingAway), and returns p's exit error (nil: status 0); the
+// test fails if p is still running after within.
+func termAndExpectOwed(t *testing.T, p *serverProc, conns []*wsConn, msgs, size int, within time.Duration) error {
+	t.Helper()
+	// The clients have not read anything: the echoes are owed, queued in
+	// socket buffers and in the server's output buffers.
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	expectOwedThenGoingAway(t, conns, msgs, size)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("server still running %v after SIGTERM", within)
+	}
+	return nil
+}
+
+// sendOwed opens clients connections to addr and has each send msgs
+// binary messages of size bytes (payloadFor) in one write, reading nothing:
+// the server then owes each client msgs echoes.
+func sendOwed(t *testing.T, addr string, clients, msgs, size int) []*wsConn {
+	t.Helper()
 	conns := make([]*wsConn, clients)
 	for i := range conns {
-		ws := openWS(t, p.addr)
+		ws := openWS(t, addr)
 		conns[i] = ws
 		var batch []byte
 		for m := 0; m < msgs; m++ {
@@ -287,13 +322,14 @@ func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The clients have not read anything: the echoes are owed, queued in
-	// socket buffers and in the server's output buffers.
-	time.Sleep(300 * time.Millisecond)
-	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	return conns
+}
+
+// expectOwedThenGoingAway reads, on every connection of sendOwed at once,
+// the msgs echoes it is owed, byte-exact and in order, then close 1001
+// (the server is shutting down), answers the close and reads to EOF.
+func expectOwedThenGoingAway(t *testing.T, conns []*wsConn, msgs, size int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for i, ws := range conns {
 		wg.Add(1)
@@ -317,15 +353,6 @@ func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
 		}(i, ws)
 	}
 	wg.Wait()
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("server exit: %v; want status 0", err)
-		}
-	case <-time.After(7 * time.Second):
-		t.Fatal("server did not exit within the shutdown timeout")
-	}
-	t.Logf("shutdown took %v", time.Since(start))
 }
 
 // payloadFor is message m of client i: distinct bytes, so a lost or

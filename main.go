@@ -16,6 +16,10 @@
 // On SIGINT or SIGTERM the server stops accepting, flushes every echo it
 // owes, sends close 1001 to every client, waits up to -shutdown-timeout for
 // the close handshakes and exits 0.
+//
+// With -procs N it starts N worker processes (this program again) that
+// listen on the same address with SO_REUSEPORT, restarts those that die,
+// and on SIGINT or SIGTERM has every one drain as above (procs.go).
 package main
 
 import (
@@ -36,12 +40,22 @@ func main() {
 		os.Exit(2)
 	}
 	logger := newLogger(os.Stderr, cfg)
+	link, err := attachWorker(&cfg) // nil unless a worker of -procs
+	if err != nil {
+		logger.Error(err.Error())
+		os.Exit(1)
+	}
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from
 		// connection set-up; collecting it sooner keeps the heap close to
 		// what the open connections really hold (memory per connection is
 		// the point of a server like this) at little CPU cost.
 		debug.SetGCPercent(25)
+	}
+	applyMemoryLimit(cfg)
+
+	if cfg.fileLimit, err = raiseFileLimit(); err != nil {
+		logger.Warn(err.Error()) // the start line says the limit in effect
 	}
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
@@ -50,7 +64,11 @@ func main() {
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err = serve(ctx, cfg, logger, nil)
+	if cfg.Procs > 1 {
+		err = runProcs(ctx, cfg, os.Args[1:], logger, nil)
+	} else {
+		err = serveWorker(ctx, cfg, logger, link)
+	}
 	stop()
 	stopProfile()
 	if err != nil {

@@ -15,9 +15,10 @@ import (
 
 // running is a started server, as ready sees it.
 type running struct {
-	r   *reactor.Reactor
-	srv *protocol.Server
-	adm *admin.Server // nil without -admin-addr
+	r       *reactor.Reactor
+	srv     *protocol.Server
+	adm     *admin.Server   // nil without -admin-addr
+	factory reactor.Factory // the listening port's (a *proxyFactory with -proxy-protocol)
 }
 
 // AdminAddr is the admin server's address ("" when it is off).
@@ -30,6 +31,11 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
+	fl := cfg.fileLimit
+	if fl.Hard == 0 {
+		fl = currentFileLimit()
+	}
+	maxConns, why := resolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
 	var rootPage []byte
 	if cfg.Demo {
 		rootPage = demo.Response()
@@ -42,7 +48,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		PingInterval:     cfg.PingInterval,
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
-		MaxConns:         cfg.MaxConns,
+		MaxConns:         maxConns,
+		MemoryBudget:     cfg.MemoryBudget,
+		Loops:            cfg.Loops,
 		RootPage:         rootPage,
 		Deflate: protocol.DeflateConfig{
 			Enabled:         cfg.Deflate,
@@ -50,14 +58,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 			Level:           cfg.DeflateLevel,
 			MinSize:         cfg.DeflateMinSize,
 		},
-		Loops: cfg.Loops,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)))
-	if err := r.ListenTCP(cfg.Addr, factory{srv}); err != nil {
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort))
+	f := newFactory(srv, cfg, logger)
+	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
-	adm, err := startAdmin(cfg, r, srv)
+	mon := newMonitor(r, srv, logger, cfg.Loops)
+	adm, err := startAdmin(cfg, r, srv, mon, factoryMetrics(f)...)
 	if err != nil {
 		return err
 	}
@@ -70,11 +79,18 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	case err := <-runErr:
 		return err
 	}
+	monCtx, stopMon := context.WithCancel(context.Background())
+	defer stopMon()
+	go mon.run(monCtx)
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
-		slog.Group("config", attrsAny(cfg.settings)...))
+		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
+		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.settings)...))
+	if b := srv.Budget(); b != nil {
+		go checkBudget(r, b, logger)
+	}
 	if ready != nil {
-		ready(running{r, srv, adm})
+		ready(running{r, srv, adm, f})
 	}
 
 	select {
@@ -108,8 +124,8 @@ func shutdown(r *reactor.Reactor, srv *protocol.Server, timeout time.Duration, l
 	r.StopListening()
 	srv.Shutdown()
 	r.ForEachProtocol(func(p reactor.Protocol) {
-		if wp, ok := p.(*wsProtocol); ok {
-			wp.GoingAway()
+		if wp, ok := p.(interface{ GoingAway() }); ok {
+			wp.GoingAway() // *wsProtocol, *proxiedProtocol
 		}
 	})
 	for r.Connections() > 0 && time.Now().Before(deadline) {

@@ -18,9 +18,11 @@ step "installing third-party clients when missing"
 PY=/usr/bin/python3
 need_apt=()
 $PY -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
+command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy)
 $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted python3-autobahn)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
 # The demo page's browser test (browser_test.go): headless Chromium, large,
 # so installed only when no Chromium is there.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
@@ -54,13 +56,19 @@ go vet ./...
 step "go test -race ./... (main module)"
 go test -race -count=1 -timeout 30m ./...
 
+# The patched gnet's own test of the patch (third_party/gnet/PATCH.md): it
+# lowers its process's open-file limit, so it runs alone.
+step "gnet patch: shedding at the descriptor limit"
+(cd third_party/gnet && go test -race -count=1 -run 'TestAcceptShedAndPause' .)
+
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
-go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./reactor ./inflate
+go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/proxyproto ./reactor ./inflate
+go test -count=1 -run 'DoesNotAllocate' . # the command's own guards (-proxy-protocol)
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./inflate; do
+for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s -parallel 2 "$pkg"

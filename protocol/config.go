@@ -85,10 +85,19 @@ type Config struct {
 	// Deflate is the permessage-deflate policy (RFC 7692). Default off.
 	Deflate DeflateConfig
 
-	// Loops is the number of event loops whose connections share the
-	// Server (their transports' Loop method says which): per-loop pools
-	// of compression state. 0 or a transport without Loop uses one shared
-	// pool behind a mutex.
+	// MemoryBudget bounds, in bytes, what clients can make the Server hold
+	// over all its connections (queued output, echo slack, partial heads
+	// and control frames): see Budget for what counts, the measures past
+	// it and the bound on overshoot. It needs Budget.Check to be called
+	// every BudgetCheckInterval. 0 means no budget.
+	MemoryBudget int64
+
+	// Loops is the number of event loops the Server's connections run on
+	// (a Transport's Loop method returns a value below it): the Server
+	// keeps one Stats, one memory-budget account and one pool of
+	// permessage-deflate state per loop. 0 means 1. A transport without a
+	// Loop method counts as loop 0 for Stats, and uses a pool of
+	// compression state shared behind a mutex.
 	Loops int
 
 	// RootPage is the whole HTTP response (status line, headers, body)

@@ -63,22 +63,24 @@ type Conn struct {
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
+	hidx   int32  // 1 + index in its budget shard's holders; 0: holds nothing counted (Budget)
 
 	// An unfinished data fragment at the end of c.out, which the next
 	// piece of its message extends (appendFrame): its header's offset and
 	// the output's length after it (0: none).
 	fragAt, fragEnd uint32
+	dfl             deflateParams // permessage-deflate as negotiated (RFC 7692), and flags of its messages; here it fits the padding
 	dec             frame.Decoder
 	utf8            frame.UTF8
 	held            [4]byte // the start of a code point split across reads (nheld bytes)
 	nheld           uint8
+	loop            uint16 // index of the event loop's Stats (Transport's Loop method); here it fits the padding
 
 	state   connState
 	tkind   timerKind
-	msgOp   frame.Opcode  // opcode of the message being received; 0 between messages
-	frameOp frame.Opcode  // opcode of the frame being received
-	sub     uint8         // 1 + index in Config.Subprotocols of the selected one; 0 none
-	dfl     deflateParams // permessage-deflate as negotiated (RFC 7692), and flags of its messages
+	msgOp   frame.Opcode // opcode of the message being received; 0 between messages
+	frameOp frame.Opcode // opcode of the frame being received
+	sub     uint8        // 1 + index in Config.Subprotocols of the selected one; 0 none
 
 	frameFin   bool // the frame being received is its message's last
 	delivered  bool // the current message's first piece went to the handler
@@ -90,12 +92,15 @@ type Conn struct {
 	counted    bool // counted in Server.open
 	notified   bool // OnClose was called
 	goingAway  bool // GoingAway was called during the handshake
+	sendBin    bool // the message being sent is binary (for Stats)
 }
 
 // ConnectionMade starts the connection on t (Twisted's makeConnection): it
 // arms the handshake timeout. Called once, first.
 func (c *Conn) ConnectionMade(t Transport) {
 	c.t = t
+	c.loop = c.srv.loopOf(t)
+	c.stats().Accepted++
 	if d := c.srv.cfg.HandshakeTimeout; d > 0 {
 		c.arm(timerHandshake, d)
 	}
@@ -133,8 +138,10 @@ func (c *Conn) ConnectionLost(reason error) {
 	if c.state == stateLost {
 		return
 	}
+	inHandshake := c.state == stateHandshake
 	c.state = stateLost
 	c.stopTimer()
+	c.unhold()
 	c.putParser()
 	if c.ctl != nil {
 		ctlPool.Put(c.ctl)
@@ -146,9 +153,13 @@ func (c *Conn) ConnectionLost(reason error) {
 		c.out = nil
 	}
 	c.lose = false
+	if inHandshake {
+		c.stats().HandshakeFailures[CauseClientClosed]++
+	}
 	if c.counted {
 		c.counted = false
 		c.srv.release()
+		c.stats().Open--
 	}
 	c.notify(frame.CloseAbnormal, "")
 }

@@ -105,6 +105,7 @@ func (c *Conn) onControlData(d []byte, end bool) {
 		}
 		c.ctl = ctlPool.Get().(*ctlBuf)
 		c.ctl.n = 0
+		c.recount()
 	}
 	c.ctl.n += copy(c.ctl.b[c.ctl.n:], d)
 	if end {
@@ -112,6 +113,7 @@ func (c *Conn) onControlData(d []byte, end bool) {
 		c.ctl = nil
 		c.onControl(cb.b[:cb.n])
 		ctlPool.Put(cb)
+		c.recount()
 	}
 }
 
@@ -141,6 +143,11 @@ func (c *Conn) onControl(payload []byte) {
 // reason that is not UTF-8 with 1007.
 func (c *Conn) onClose(payload []byte) {
 	code, reason, err := frame.ParseCloseBody(payload)
+	slot := closeSlot(code)
+	if err != nil {
+		slot = NumCloseSlots - 1 // "other"
+	}
+	c.stats().ClosesIn[slot]++
 	if c.state == stateCloseSent {
 		// The close handshake we started is complete (§7.1.3).
 		c.closing()
@@ -244,6 +251,11 @@ func (c *Conn) deliver(op frame.Opcode, d []byte, fin bool) {
 		c.utf8.Reset()
 	}
 	if c.state == stateOpen {
+		st, t := c.stats(), typeIndex(op)
+		st.BytesIn[t] += uint64(len(d))
+		if fin {
+			st.MessagesIn[t]++
+		}
 		c.h.OnData(c, op, d, first, fin)
 	}
 }

@@ -10,6 +10,9 @@ import (
 // exactly "method SP request-target SP HTTP-version", with HTTP/1.1 or a later
 // HTTP/1.x (§4.1 item 2: "the HTTP version MUST be at least 1.1").
 func parseRequestLine(line []byte) (method, target []byte, e *HandshakeError) {
+	if e := errIfProxyHeader(line); e != nil {
+		return nil, nil, e
+	}
 	sp1 := bytes.IndexByte(line, ' ')
 	if sp1 <= 0 {
 		return nil, nil, badRequest("malformed request line %s: want \"GET /path HTTP/1.1\"", quoted(line))

@@ -53,8 +53,12 @@ func (c *Conn) onTimer() {
 	switch c.tkind {
 	case timerHandshake:
 		// RFC 6455 §4.2.1 owes no response to half a request.
+		st := c.stats()
+		st.Timeouts[TimeoutHandshake]++
+		st.HandshakeFailures[CauseTimeout]++
 		c.abort()
 	case timerClose:
+		c.stats().Timeouts[TimeoutClose]++
 		c.abort()
 	case timerPing:
 		c.onPingTimer()
@@ -62,11 +66,12 @@ func (c *Conn) onTimer() {
 }
 
 // abort drops the connection at once (AbortConnection): pending output is
-// lost.
+// lost, so it no longer counts in the memory budget.
 func (c *Conn) abort() {
 	c.state = stateClosed
 	c.tkind = timerNone
 	c.t.AbortConnection()
+	c.unhold()
 }
 
 // onPingTimer: traffic during the last interval => wait another one; silent
@@ -89,6 +94,7 @@ func (c *Conn) onPingTimer() {
 		*b = frame.AppendFrame(*b, true, frame.OpPing, nil)
 		c.arm(timerPing, d)
 	default:
+		c.stats().Timeouts[TimeoutPing]++
 		c.fail(frame.CloseGoingAway, "ping timeout")
 	}
 	c.end()

@@ -32,6 +32,7 @@ func (c *Conn) readHandshake(data []byte) []byte {
 		return nil
 	}
 	if !done {
+		c.recount() // a partial head is held in the parser's buffer
 		return nil
 	}
 	if he := c.admit(req); he != nil {
@@ -48,6 +49,9 @@ func (c *Conn) readHandshake(data []byte) []byte {
 	c.putParser()
 
 	c.state = stateOpen
+	st := c.stats()
+	st.Open++
+	st.Responses[responseSlot(101)]++
 	c.sawTraffic = false
 	if d := cfg.PingInterval; d > 0 {
 		c.arm(timerPing, d)
@@ -83,9 +87,17 @@ func (c *Conn) admit(req *Request) *HandshakeError {
 // written by itself (nothing precedes it during the handshake), not copied
 // into the scratch buffer.
 func (c *Conn) reject(he *HandshakeError) {
+	st := c.stats()
 	if page := c.srv.cfg.RootPage; he.root && page != nil {
+		st.Responses[responseSlot(200)]++
 		c.t.Write(page)
 	} else {
+		st.Responses[responseSlot(he.Status)]++
+		cause := causeOf(he.Status)
+		if cause == CauseAtCapacity && (c.goingAway || c.srv.ShuttingDown()) {
+			cause = CauseShuttingDown
+		}
+		st.HandshakeFailures[cause]++
 		b := c.buf()
 		*b = AppendHTTPError(*b, he)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
@@ -78,4 +79,24 @@ func reservePort(addr string) (string, int, error) {
 		p = b.Port
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p)), fd, nil
+}
+
+// ReservePort is for several processes that are to listen on one address
+// with SO_REUSEPORT (WithReusePort): when addr's port is 0 it picks a free
+// port once, holding it with a bound (not listening) SO_REUSEPORT socket, and
+// returns addr with that port; every process then listens on the returned
+// address. Call release when no process needs the port any more (holding it
+// longer keeps another program from taking the port while all listeners are
+// restarting). Any other addr comes back unchanged with a release that does
+// nothing. Safe from any goroutine.
+func ReservePort(addr string) (resolved string, release func(), err error) {
+	resolved, fd, err := reservePort(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	if fd < 0 {
+		return resolved, func() {}, nil
+	}
+	var once sync.Once
+	return resolved, func() { once.Do(func() { closeFD(fd) }) }, nil
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# metrics-overhead.sh measures what the metrics cost wsreactor at
+# 100 connections × 64 B messages × 16 in flight (closed loop), side by side
+# in one run, rounds interleaved:
+#
+#   base  the command built at BASE (default: the commit before the per-loop
+#         counters, 19ee667), admin server off: no counting at all
+#   off   the command built from this tree, -admin-addr '': counters only
+#   on    the command built from this tree, admin server on and /metrics
+#         scraped every second during the run
+#
+# Server on CPU 0 with -loops 1, wsload on CPU 1 (as bench/cmd/compare does).
+# It prints each run's msgs/s and the medians' ratios to base.
+#
+#   bench/scripts/metrics-overhead.sh [ROUNDS] [BASE]
+#   DURATION=10s bench/scripts/metrics-overhead.sh 5
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${1:-5}
+BASE=${2:-19ee667}
+DURATION=${DURATION:-5s}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+git archive "$BASE" | tar -x -C "$work" --one-top-level=base
+(cd "$work/base" && go build -o "$work/wsreactor-base" .)
+go build -o "$work/wsreactor" .
+(cd bench && go build -o "$work/wsload" ./cmd/wsload)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# run NAME BIN [ADMIN]: one server start, one wsload run; prints msgs/s.
+run() {
+	local name=$1 bin=$2 admin=${3:-} port scraper=""
+	port=$(free_port)
+	taskset -c 0 "$bin" -addr "127.0.0.1:$port" -loops 1 -ping-interval 0 -admin-addr "$admin" 2>"$work/$name.log" &
+	local pid=$!
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+		sleep 0.05
+	done
+	if [ -n "$admin" ]; then
+		(while sleep 1; do curl -sf "http://$admin/metrics" >/dev/null || true; done) &
+		scraper=$!
+	fi
+	local out
+	out=$(taskset -c 1 "$work/wsload" -addr "127.0.0.1:$port" -path / -mode echo -conns 100 -size 64 \
+		-inflight 16 -warmup 1s -duration "$DURATION" -server-pid "$pid" -loops 1 -json 2>/dev/null)
+	[ -n "$scraper" ] && kill "$scraper" 2>/dev/null
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(int(r["msgs_per_sec"]), r["errors"])' "$out"
+}
+
+declare -A results
+for r in $(seq "$ROUNDS"); do
+	for cfg in base off on; do
+		case $cfg in
+		base) line=$(run base "$work/wsreactor-base") ;;
+		off) line=$(run off "$work/wsreactor") ;;
+		on) line=$(run on "$work/wsreactor" "127.0.0.1:$(free_port)") ;;
+		esac
+		echo "round $r $cfg: msgs/s errors = $line"
+		results[$cfg]+="${line%% *} "
+	done
+done
+python3 - "${results[base]}" "${results[off]}" "${results[on]}" <<'PY'
+import statistics, sys
+base, off, on = ([int(x) for x in a.split()] for a in sys.argv[1:4])
+mb, mo, mn = statistics.median(base), statistics.median(off), statistics.median(on)
+print(f"median msgs/s: base {mb:.0f}, off {mo:.0f}, on {mn:.0f}")
+print(f"off/base {mo/mb:.3f}, on/base {mn/mb:.3f}, on/off {mn/mo:.3f}")
+PY

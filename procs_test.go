@@ -1,0 +1,370 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// The -procs tests run the built command as the parent of worker processes
+// and tell which worker holds a connection the way an operator would: the
+// server side of the TCP connection is a socket inode in /proc/net/tcp, and
+// the worker that has it open lists it under /proc/PID/fd.
+
+// startProcs runs the command with -procs n and waits until the parent says
+// every worker listens; it returns the parent and the workers' pids.
+func startProcs(t *testing.T, n int, args ...string) (*serverProc, []int) {
+	t.Helper()
+	p := startProc(t, append([]string{"-procs", strconv.Itoa(n)}, args...)...)
+	if !eventually(20*time.Second, func() bool { return procsRE.MatchString(p.logText()) }) {
+		t.Fatalf("the workers did not all start; log:\n%s", p.logText())
+	}
+	pids := childPIDs(t, p.pid())
+	if len(pids) != n {
+		t.Fatalf("%d worker processes (%v); want %d", len(pids), pids, n)
+	}
+	return p, pids
+}
+
+// procsRE matches the parent's start line, logged once every worker serves.
+var procsRE = regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=listening addr=\S+ admin_addr="" procs=`)
+
+// victimIndex is the worker index the log gives pid ("worker started").
+func victimIndex(log string, pid int) int {
+	m := regexp.MustCompile(fmt.Sprintf(`msg="worker started" worker=(\d+) pid=%d\b`, pid)).FindStringSubmatch(log)
+	if m == nil {
+		return -1
+	}
+	i, _ := strconv.Atoi(m[1])
+	return i
+}
+
+// childPIDs lists the live (not zombie) children of ppid, from /proc.
+func childPIDs(t testing.TB, ppid int) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		state, parent, ok := procStat(pid)
+		if ok && parent == ppid && state != 'Z' {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// procStat reads a process's state letter and parent pid from
+// /proc/PID/stat; ok is false when the process is gone.
+func procStat(pid int) (state byte, ppid int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return f[0][0], ppid, true
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	state, _, ok := procStat(pid)
+	return ok && state != 'Z'
+}
+
+// ownerOf returns which of pids holds the server side of the loopback
+// connection c (0 if none does, as when the owner has just died).
+func ownerOf(t testing.TB, c net.Conn, pids []int) int {
+	t.Helper()
+	inode := serverInode(t, c)
+	if inode == "" {
+		return 0
+	}
+	want := "socket:[" + inode + "]"
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if l, _ := os.Readlink(dir + "/" + e.Name()); l == want {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// serverInode finds the inode of the server's socket of connection c in
+// /proc/net/tcp: the entry whose local port is c's remote port and whose
+// remote port is c's local port.
+func serverInode(t testing.TB, c net.Conn) string {
+	t.Helper()
+	local := fmt.Sprintf(":%04X", c.RemoteAddr().(*net.TCPAddr).Port)
+	remote := fmt.Sprintf(":%04X", c.LocalAddr().(*net.TCPAddr).Port)
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && strings.HasSuffix(f[1], local) && strings.HasSuffix(f[2], remote) {
+			return f[9]
+		}
+	}
+	return ""
+}
+
+// spread opens n connections and returns them with the count each worker
+// got.
+func spread(t *testing.T, addr string, n int, pids []int) ([]*wsConn, map[int]int) {
+	t.Helper()
+	conns := make([]*wsConn, n)
+	got := make(map[int]int)
+	for i := range conns {
+		conns[i] = openWS(t, addr)
+		got[ownerOf(t, conns[i], pids)]++
+	}
+	return conns, got
+}
+
+// TestProcsSpreadAndKill: with -procs 3, connections land on every worker;
+// after kill -9 of one worker under load, the other workers' clients keep
+// echoing without an error, the parent starts a replacement that accepts
+// within a second (2 s allowed on this shared machine), and the parent still
+// drains and exits 0 on SIGTERM.
+func TestProcsSpreadAndKill(t *testing.T) {
+	p, pids := startProcs(t, 3, "-loops", "1", "-ping-interval", "0", "-shutdown-timeout", "5s")
+	conns, got := spread(t, p.addr, 60, pids)
+	t.Logf("60 connections over workers %v: %v", pids, got)
+	for _, pid := range pids {
+		if got[pid] == 0 {
+			t.Errorf("worker %d got none of 60 connections: %v", pid, got)
+		}
+	}
+	owner := make([]int, len(conns))
+	for i, ws := range conns {
+		owner[i] = ownerOf(t, ws, pids)
+	}
+	victim := owner[0]
+
+	// Load: every client echoes 256 B messages back to back until stop.
+	var (
+		stop      atomic.Bool
+		wg        sync.WaitGroup
+		echoed    = make([]atomic.Int64, len(conns))
+		lastErr   = make([]error, len(conns))
+		afterKill = make([]int64, len(conns))
+	)
+	for i, ws := range conns {
+		wg.Add(1)
+		go func(i int, ws *wsConn) {
+			defer wg.Done()
+			msg := payloadFor(i, 0, 256)
+			for !stop.Load() {
+				ws.SetDeadline(time.Now().Add(5 * time.Second))
+				if err := ws.writeFrame(true, frame.OpBinary, msg); err != nil {
+					lastErr[i] = err
+					return
+				}
+				_, back, err := ws.readMessage()
+				if err != nil {
+					lastErr[i] = err
+					return
+				}
+				if string(back) != string(msg) {
+					lastErr[i] = errors.New("echo differs")
+					return
+				}
+				echoed[i].Add(1)
+			}
+		}(i, ws)
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	killed := time.Now()
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := range conns {
+		afterKill[i] = echoed[i].Load()
+	}
+	// A replacement: a new child, and a connection that lands on it.
+	var fresh int
+	eventually(5*time.Second, func() bool {
+		for _, pid := range childPIDs(t, p.pid()) {
+			if pid != pids[0] && pid != pids[1] && pid != pids[2] {
+				fresh = pid
+				return true
+			}
+		}
+		return false
+	})
+	if fresh == 0 {
+		t.Fatalf("no replacement for worker %d within 5 s", victim)
+	}
+	var accepted time.Duration
+	dialErrs := 0
+	for try := 0; try < 500 && accepted == 0; try++ {
+		ws, err := dialWS(p.addr)
+		if err != nil {
+			dialErrs++
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		if ownerOf(t, ws, []int{fresh}) == fresh {
+			accepted = time.Since(killed)
+		}
+		ws.Close()
+	}
+	t.Logf("worker %d killed; replacement %d accepted a connection %v later (%d dials failed meanwhile)", victim, fresh, accepted, dialErrs)
+	if accepted == 0 || accepted > 2*time.Second {
+		t.Errorf("the replacement accepted %v after the kill; want within 1 s (2 s allowed here)", accepted)
+	}
+
+	time.Sleep(500 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	for i := range conns {
+		switch {
+		case owner[i] == victim:
+			if lastErr[i] == nil {
+				t.Errorf("client %d of the killed worker kept echoing", i)
+			}
+		case lastErr[i] != nil:
+			t.Errorf("client %d of worker %d: %v after the kill of worker %d", i, owner[i], lastErr[i], victim)
+		case echoed[i].Load() <= afterKill[i]:
+			t.Errorf("client %d of worker %d echoed nothing after the kill (%d before)", i, owner[i], afterKill[i])
+		}
+	}
+	if !strings.Contains(p.logText(), fmt.Sprintf(`msg="worker died" worker=%d pid=%d cause="was killed by signal 9 (killed)"`, victimIndex(p.logText(), victim), victim)) {
+		t.Errorf("the parent did not log worker %d's death with its cause", victim)
+	}
+	for _, ws := range conns {
+		ws.Close()
+	}
+	termed := time.Now()
+	if err := p.signalAndWait(t, syscall.SIGTERM, 15*time.Second); err != nil {
+		t.Errorf("parent exit after SIGTERM: %v; want status 0", err)
+	}
+	t.Logf("the parent exited %v after SIGTERM", time.Since(termed))
+}
+
+// TestProcsGracefulShutdown: SIGTERM to the parent makes every worker
+// deliver every echo its clients are owed, then close 1001; every worker
+// and the parent exit 0.
+func TestProcsGracefulShutdown(t *testing.T) {
+	p, pids := startProcs(t, 3, "-loops", "1", "-shutdown-timeout", "5s")
+	const clients, msgs, size = 30, 32, 8 << 10
+	conns := sendOwed(t, p.addr, clients, msgs, size)
+	got := make(map[int]int)
+	for _, ws := range conns {
+		got[ownerOf(t, ws, pids)]++
+	}
+	if len(got) < 2 || got[0] > 0 {
+		t.Fatalf("owed clients by worker: %v; want several workers", got)
+	}
+	if err := termAndExpectOwed(t, p, conns, msgs, size, 15*time.Second); err != nil {
+		t.Errorf("parent exit: %v; want status 0", err)
+	}
+	t.Logf("owed clients by worker: %v", got)
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("worker %d still running after the parent exited", pid)
+		}
+	}
+}
+
+// TestProcsNoOrphans: when the parent is killed with SIGKILL (it can do
+// nothing), every worker notices, closes its clients with 1001 and exits.
+func TestProcsNoOrphans(t *testing.T) {
+	p, pids := startProcs(t, 3, "-loops", "1", "-shutdown-timeout", "2s")
+	conns, _ := spread(t, p.addr, 6, pids)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	for _, ws := range conns {
+		ws.SetDeadline(time.Now().Add(10 * time.Second))
+		ws.expectClose(t, frame.CloseGoingAway)
+	}
+	if !eventually(10*time.Second, func() bool {
+		for _, pid := range pids {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Errorf("workers still running 10 s after the parent was killed")
+		for _, pid := range pids {
+			if alive(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+// TestProcsBadAddress: workers that cannot listen make the parent give up
+// at once with a clear error and a non-zero exit, without restarting them.
+func TestProcsBadAddress(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0") // without SO_REUSEPORT
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, tc := range []struct{ name, addr, want string }{
+		{"port in use", taken.Addr().String(), "address already in use"},
+		{"address not on this machine", "192.0.2.1:18080", "cannot assign requested address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(serverBinary(t), "-addr", tc.addr, "-procs", "3", "-loops", "1")
+			done := make(chan struct{})
+			var out []byte
+			var runErr error
+			go func() {
+				out, runErr = cmd.CombinedOutput()
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("still running after 20 s; output:\n%s", out)
+			}
+			var ee *exec.ExitError
+			if !errors.As(runErr, &ee) || ee.ExitCode() == 0 {
+				t.Errorf("exit: %v; want a non-zero status", runErr)
+			}
+			log := string(out)
+			if !strings.Contains(log, tc.want) || !strings.Contains(log, "before it was ready; giving up") {
+				t.Errorf("output lacks %q and the supervisor giving up:\n%s", tc.want, log)
+			}
+			if n := strings.Count(log, `msg="worker started"`); n > 3 {
+				t.Errorf("%d worker starts for 3 workers: it restarted workers that cannot start\n%s", n, log)
+			}
+		})
+	}
+}

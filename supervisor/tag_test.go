@@ -1,0 +1,54 @@
+package supervisor
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestTagger(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain lines", "a\nbc\n", "worker=7 a\nworker=7 bc\n"},
+		{"empty line", "\n", "worker=7 \n"},
+		{"unfinished last line", "a\nb", "worker=7 a\nworker=7 b\n"},
+		{"json record", `{"time":"t","msg":"m"}` + "\n", `{"worker":7,"time":"t","msg":"m"}` + "\n"},
+		{"empty json object", "{}\n", `{"worker":7}` + "\n"},
+		{"json with space", `{ "a":1}` + "\n", `{"worker":7, "a":1}` + "\n"},
+		{"brace later is not json", `x {"a":1}` + "\n", `worker=7 x {"a":1}` + "\n"},
+		{"mixed", "text\n{\"a\":1}\n", "worker=7 text\n{\"worker\":7,\"a\":1}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Whole, and split at every byte: the same lines come out.
+			for split := 0; split <= len(tc.in); split++ {
+				var out bytes.Buffer
+				tg := newTagger(new(sync.Mutex), &out, 7)
+				tg.Write([]byte(tc.in[:split]))
+				tg.Write([]byte(tc.in[split:]))
+				tg.Close()
+				if out.String() != tc.want {
+					t.Errorf("split at %d: tagged %q = %q; want %q", split, tc.in, out.String(), tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestTaggerLongLine: a line longer than maxLine comes out in tagged pieces
+// of maxLine bytes; the tagger holds no more than that.
+func TestTaggerLongLine(t *testing.T) {
+	var out bytes.Buffer
+	tg := newTagger(new(sync.Mutex), &out, 0)
+	long := strings.Repeat("x", 2*maxLine+10)
+	for i := 0; i < len(long); i += 1000 {
+		tg.Write([]byte(long[i:min(i+1000, len(long))]))
+		if len(tg.buf) > maxLine {
+			t.Fatalf("tagger holds %d bytes; want at most %d", len(tg.buf), maxLine)
+		}
+	}
+	tg.Write([]byte("\n"))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 || len(lines[0]) != len("worker=0 ")+maxLine || len(lines[2]) != len("worker=0 ")+10 {
+		t.Errorf("long line came out as %d lines of lengths %d...", len(lines), len(lines[0]))
+	}
+}
