@@ -483,15 +483,5 @@ const (
 // fillC200kReadme replaces the c200k section of the README at path, if it
 // has the markers.
 func fillC200kReadme(path string, rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("compare: %v", err)
-	}
-	text := string(b)
-	i, j := strings.Index(text, c200kBegin), strings.Index(text, c200kEnd)
-	if i < 0 || j < i {
-		return nil
-	}
-	filled := text[:i+len(c200kBegin)] + "\n" + c200kMarkdown(rep, opt, rows, srvs, "####") + text[j:]
-	return os.WriteFile(path, []byte(filled), 0o644)
+	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "####"), false)
 }
