@@ -54,6 +54,10 @@ func main() {
 	}
 	applyMemoryLimit(cfg)
 
+	if cfg.fileLimit, err = raiseFileLimit(); err != nil {
+		logger.Warn(err.Error()) // the start line says the limit in effect
+	}
+
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
 		logger.Error(err.Error())
