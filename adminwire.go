@@ -15,12 +15,15 @@ import (
 
 // startAdmin starts the admin HTTP server on cfg.AdminAddr with the
 // server's metrics, not ready yet; nil (and no error) when the address is
-// empty.
-func startAdmin(cfg config, r *reactor.Reactor, srv *protocol.Server, mon *monitor) (*admin.Server, error) {
+// empty. extra are more collectors to expose (the PROXY protocol's
+// refusals).
+func startAdmin(cfg config, r *reactor.Reactor, srv *protocol.Server, mon *monitor, extra ...prometheus.Collector) (*admin.Server, error) {
 	if cfg.AdminAddr == "" {
 		return nil, nil
 	}
-	return admin.Listen(cfg.AdminAddr, newRegistry(r, srv, mon))
+	reg := newRegistry(r, srv, mon)
+	reg.MustRegister(extra...)
+	return admin.Listen(cfg.AdminAddr, reg)
 }
 
 // newRegistry is what /metrics exposes: the Go runtime and process

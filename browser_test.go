@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The demo page in a real browser: headless Chromium, driven through the
@@ -93,6 +94,18 @@ func TestBrowserDemoPage(t *testing.T) {
 	}
 	t.Logf("page shows extensions %q", text("extensions", `s !== ""`))
 
+	// Typed on the keyboard and sent with Enter, then set and sent with the
+	// button (non-ASCII, a 4-byte code point).
+	typed := "typed, then Enter"
+	if err := chromedp.Do(ctx,
+		chromedp.Clear(chromedp.ID("text")),
+		chromedp.SendKeys(chromedp.ID("text"), typed+kb.Enter),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("text-result", `s !== "sent"`); got != "echoed: "+typed {
+		t.Errorf("typed text echo reads %q; want %q", got, "echoed: "+typed)
+	}
 	msg := "héllo, réactor ✓ 𝄞"
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("text"), msg),
@@ -100,7 +113,7 @@ func TestBrowserDemoPage(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if got := text("text-result", `s !== "sent"`); got != "echoed: "+msg {
+	if got := text("text-result", `s !== "sent" && s !== "echoed: `+typed+`"`); got != "echoed: "+msg {
 		t.Errorf("text echo reads %q; want %q", got, "echoed: "+msg)
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/protocol/proxyproto"
@@ -90,9 +93,43 @@ type proxyFactory struct {
 	logger *slog.Logger
 	pool   sync.Pool // *headerState, held while a header is read
 
-	refused   atomic.Int64 // connections refused: peer not allowed, or no valid header
-	logged    atomic.Int64 // refused as of the last log line
-	lastLogAt atomic.Int64 // unix nanoseconds of the last refusal log line
+	refused   atomic.Int64              // connections refused, for any reason
+	byReason  [numRefusals]atomic.Int64 // the same by refusal reason
+	logged    atomic.Int64              // refused as of the last log line
+	lastLogAt atomic.Int64              // unix nanoseconds of the last refusal log line
+}
+
+// Why a connection was refused: the label of wsreactor_proxy_refused_total.
+const (
+	refusedPeer    = iota // the peer is not in -proxy-from
+	refusedNoProxy        // the first bytes are not a PROXY header (proxyproto.ErrNotProxy)
+	refusedInvalid        // a PROXY header that breaks the spec (proxyproto.ErrInvalid)
+	numRefusals
+)
+
+var refusalLabels = [numRefusals]string{"peer_not_allowed", "not_proxy", "invalid_header"}
+
+var descProxyRefused = prometheus.NewDesc("wsreactor_proxy_refused_total",
+	"With -proxy-protocol: connections refused, by reason (peer_not_allowed: not in -proxy-from; not_proxy: no PROXY header; invalid_header: a header that breaks the spec).",
+	[]string{"reason"}, nil)
+
+// Describe and Collect make the factory a prometheus.Collector of its
+// refusal counts (registered with the admin server's metrics).
+func (f *proxyFactory) Describe(ch chan<- *prometheus.Desc) { ch <- descProxyRefused }
+
+func (f *proxyFactory) Collect(ch chan<- prometheus.Metric) {
+	for i := range f.byReason {
+		ch <- prometheus.MustNewConstMetric(descProxyRefused, prometheus.CounterValue, float64(f.byReason[i].Load()), refusalLabels[i])
+	}
+}
+
+// factoryMetrics returns the metrics collectors of the listening port's
+// factory: the refusal counts with -proxy-protocol, none otherwise.
+func factoryMetrics(f reactor.Factory) []prometheus.Collector {
+	if c, ok := f.(prometheus.Collector); ok {
+		return []prometheus.Collector{c}
+	}
+	return nil
 }
 
 // refuseLogInterval spaces the refusal log lines: a scan or a
@@ -120,7 +157,7 @@ func (f *proxyFactory) allowed(addr net.Addr) bool {
 // new connection's loop; safe from several loops at once.
 func (f *proxyFactory) BuildProtocol(addr net.Addr) reactor.Protocol {
 	if !f.allowed(addr) {
-		f.refuse(addr, "peer not in -proxy-from")
+		f.refuse(addr, refusedPeer, "peer not in -proxy-from")
 		return nil
 	}
 	p := new(proxiedProtocol)
@@ -149,7 +186,8 @@ func (f *proxyFactory) Refused() int64 { return f.refused.Load() }
 // refuse counts a refused connection and logs at most one line per
 // refuseLogInterval, with the count since the last line and this refusal's
 // peer and reason.
-func (f *proxyFactory) refuse(peer net.Addr, reason string) {
+func (f *proxyFactory) refuse(peer net.Addr, why int, reason string) {
+	f.byReason[why].Add(1)
 	n := f.refused.Add(1)
 	now := time.Now().UnixNano()
 	last := f.lastLogAt.Load()
@@ -195,8 +233,12 @@ func (p *proxiedProtocol) DataReceived(data []byte) {
 		n, done, h, err := p.hs.pp.Feed(data)
 		switch {
 		case err != nil:
+			why := refusedInvalid
+			if errors.Is(err, proxyproto.ErrNotProxy) {
+				why = refusedNoProxy
+			}
 			f := p.release()
-			f.refuse(p.tr.Transport.RemoteAddr(), err.Error())
+			f.refuse(p.tr.Transport.RemoteAddr(), why, err.Error())
 			p.tr.AbortConnection()
 			return
 		case !done:

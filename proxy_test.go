@@ -252,6 +252,13 @@ func TestProxyProtocolRefused(t *testing.T) {
 	if got := f().Refused(); got != int64(len(bad)+many) {
 		t.Fatalf("Refused() = %d after %d bad headers", got, len(bad)+many)
 	}
+	// bad has 2 connections without a header (HTTP, TLS) and 3 invalid
+	// headers; the many cycle through it.
+	for why, want := range map[int]int64{refusedPeer: 0, refusedNoProxy: 2 + 2*many/5, refusedInvalid: 3 + 3*many/5} {
+		if got := f().byReason[why].Load(); got != want {
+			t.Errorf("refusals for %s = %d; want %d", refusalLabels[why], got, want)
+		}
+	}
 	if n := strings.Count(logs.String(), "refused connections"); n < 1 || n > 3 {
 		t.Fatalf("%d refusal log lines for %d refusals within a few seconds; want 1 to 3:\n%s", n, len(bad)+many, logs.String())
 	}
@@ -266,9 +273,12 @@ func TestProxyProtocolRefused(t *testing.T) {
 
 // TestProxyFromRefusesOthers: a peer outside -proxy-from is closed at
 // accept, before it can send a byte.
+// The refusal is in /metrics.
 func TestProxyFromRefusesOthers(t *testing.T) {
 	var logs lockedBuffer
-	r := startLogged(t, proxyConfig(t, "192.0.2.0/24,2001:db8::/32"), &logs)
+	cfg := proxyConfig(t, "192.0.2.0/24,2001:db8::/32")
+	cfg.AdminAddr = "127.0.0.1:0"
+	r := startLogged(t, cfg, &logs)
 	c := sendProxied(t, r.Addr().String(), append(proxyproto.AppendHeader(nil, proxyproto.Header{Version: 2, Command: proxyproto.Local}), wsRequest...))
 	expectDropped(t, c.Conn)
 	if got := r.factory.(*proxyFactory).Refused(); got != 1 {
@@ -276,6 +286,19 @@ func TestProxyFromRefusesOthers(t *testing.T) {
 	}
 	if !eventually(2*time.Second, func() bool { return strings.Contains(logs.String(), "peer not in -proxy-from") }) {
 		t.Fatalf("no refusal line in the log:\n%s", logs.String())
+	}
+	code, body, err := httpGet("http://" + r.AdminAddr() + "/metrics")
+	if err != nil || code != 200 {
+		t.Fatalf("GET /metrics = %d, %v", code, err)
+	}
+	for _, want := range []string{
+		`wsreactor_proxy_refused_total{reason="peer_not_allowed"} 1`,
+		`wsreactor_proxy_refused_total{reason="not_proxy"} 0`,
+		`wsreactor_proxy_refused_total{reason="invalid_header"} 0`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics has no line %q", want)
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		return err
 	}
 	mon := newMonitor(r, srv, logger, cfg.Loops)
-	adm, err := startAdmin(cfg, r, srv, mon)
+	adm, err := startAdmin(cfg, r, srv, mon, factoryMetrics(f)...)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,10 @@
 // as a Twisted protocol: a state machine fed the connection's bytes in
 // whatever pieces they arrive, that reads the HTTP/1.1 opening handshake,
 // then frames, applies every rule of §5 and §7, hands message data to the
-// application and writes back through a Transport. It imports only package
-// frame (the wire codec) and the standard library; it knows nothing of
-// sockets or event loops, so a test drives it with a fake transport and a
-// fake clock, and the command plugs it into package reactor.
+// application and writes back through a Transport. It builds on package
+// frame (the wire codec) and knows nothing of sockets or event loops, so a
+// test drives it with a fake transport and a fake clock, and the command
+// plugs it into package reactor.
 //
 // Read this top to bottom the first time; docs/walkthrough.md in the
 // repository follows a byte through all three packages.
@@ -17,7 +17,9 @@
 // the count of open connections. The application is a function that builds
 // one Handler per connection once its handshake succeeds:
 //
-//	srv := protocol.NewServer(protocol.DefaultConfig(), protocol.Echo)
+//	cfg := protocol.DefaultConfig()
+//	cfg.Loops = 4 // as many as the reactor's event loops: counters are kept per loop
+//	srv := protocol.NewServer(cfg, protocol.Echo)
 //
 // A Conn is one connection's state machine. It has the three callbacks of a
 // Twisted protocol: ConnectionMade(t Transport) once, DataReceived(data)

@@ -155,10 +155,11 @@ func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
 }
 
 // listen starts a reactor with loops event loops serving a new Room on
-// addr, with cfg (its Subprotocols are set to "chat").
+// addr, with cfg (its Subprotocols are set to "chat", its Loops to loops).
 func listen(addr string, loops int, cfg protocol.Config) (*reactor.Reactor, *Room, error) {
 	room := NewRoom()
 	cfg.Subprotocols = []string{"chat"}
+	cfg.Loops = loops // the Server keeps counters per event loop: one set per loop
 	srv := protocol.NewServer(cfg, func() protocol.Handler {
 		m := &member{room: room}
 		m.Handler = protocol.Messages(m.onMessage)
