@@ -34,6 +34,7 @@ func newRegistry(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *promet
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(r, srv, mon),
+		budgetCollector{srv.Budget()},
 	)
 	return reg
 }

@@ -99,11 +99,15 @@ func workerArgs(args []string, cfg config, addr string, i int) []string {
 // the resources it really has. The cost is that a worker can refuse at its
 // share while another still has room; SO_REUSEPORT hashes connections over
 // the listeners, so at large counts the shares fill evenly to within a few
-// percent. A limit left at its default (0, none) stays per worker.
+// percent. A limit left at its default stays per worker (-max-conns 0:
+// each worker derives its cap from its own open-file limit).
 func workerLimits(cfg config, i int) []string {
 	var out []string
 	if cfg.MaxConns > 0 {
 		out = append(out, "-max-conns", strconv.Itoa(share(cfg.MaxConns, cfg.Procs, i)))
+	}
+	if cfg.MemoryBudget > 0 {
+		out = append(out, "-memory-budget", strconv.Itoa(share(int(cfg.MemoryBudget), cfg.Procs, i)))
 	}
 	return out
 }

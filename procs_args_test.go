@@ -48,6 +48,30 @@ func TestWorkerArgs(t *testing.T) {
 	}
 }
 
+// TestWorkerMemoryBudget: the memory budget bounds the whole server, so
+// each worker gets its share of it, the default included.
+func TestWorkerMemoryBudget(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []int64
+	}{
+		{[]string{"-procs", "3", "-memory-budget", "1000"}, []int64{334, 333, 333}},
+		{[]string{"-procs", "2"}, []int64{defaultMemoryBudget() - defaultMemoryBudget()/2, defaultMemoryBudget() / 2}},
+		{[]string{"-procs", "2", "-memory-budget", "0"}, []int64{0, 0}},
+	} {
+		parent, err := parseFlags(newFlagSet(), tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range tc.want {
+			w, err := parseFlags(newFlagSet(), workerArgs(tc.args, parent, "127.0.0.1:4321", i))
+			if err != nil || w.MemoryBudget != want {
+				t.Errorf("%q: worker %d has -memory-budget %d, %v; want %d", tc.args, i, w.MemoryBudget, err, want)
+			}
+		}
+	}
+}
+
 // TestProcsFlagLimits: -procs is 1 to 256, and a -max-conns to split needs
 // one connection per worker.
 func TestProcsFlagLimits(t *testing.T) {
