@@ -34,6 +34,7 @@ func newRegistry(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *promet
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(r, srv, mon),
+		budgetCollector{srv.Budget()},
 	)
 	return reg
 }
@@ -50,7 +51,7 @@ func adminAddr(adm *admin.Server) string {
 	if adm == nil {
 		return ""
 	}
-	return adm.Addr().String()
+	return adm.AddrString()
 }
 
 // closeAdmin stops the admin server, last, so that /healthz answers through

@@ -23,7 +23,10 @@ type config struct {
 	PingInterval     time.Duration
 	CloseTimeout     time.Duration
 	WriteBufferLimit int
-	MaxConns         int
+	MaxConns         int       // 0: derive from the open-file limit (fdlimit.go); -1: no cap
+	ReusePort        bool      // SO_REUSEPORT: a listener per event loop
+	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
+	MemoryBudget     int64     // bytes clients may make the server hold, over all connections; 0 none
 	ShutdownTimeout  time.Duration
 	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
 	Demo             bool           // serve the demo page to a plain GET of "/"
@@ -35,7 +38,8 @@ type config struct {
 	ProxyFrom        []netip.Prefix // peers allowed to send one
 	Procs            int            // worker processes on one port (procs.go); 1: this process serves
 
-	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
+	reusePort      bool   // listen with SO_REUSEPORT: set in a -procs worker, not a flag
+	workerAdminDir string // -procs parent: directory of the workers' admin sockets (procs_admin.go), not a flag
 
 	// settings holds every flag's effective value (command line, then
 	// environment, then default), for the start line of the log.
@@ -66,7 +70,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 30*time.Second, "ping a connection silent this long, close it if still silent after another interval; 0 turns it off")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 5*time.Second, "time to wait for the client's close frame after the server's, before dropping TCP")
 	fs.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "bytes of unsent output a connection may have before it is closed with 1008")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 (0 means unlimited)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 with Retry-After (0 derives it from the open-file limit, -1 means no cap)")
+	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
+	fs.Int64Var(&cfg.MemoryBudget, "memory-budget", defaultMemoryBudget(), "bytes of output, echo slack and partial input that clients may make the server hold, over all connections; 0 means no budget; the default is a quarter of physical or cgroup memory")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
@@ -94,8 +100,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -max-message %d: must not be negative", cfg.MaxMessage)
 	case cfg.WriteBufferLimit < 1:
 		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
-	case cfg.MaxConns < 0:
-		return cfg, fmt.Errorf("wsreactor: -max-conns %d: must not be negative", cfg.MaxConns)
+	case cfg.MaxConns < -1:
+		return cfg, fmt.Errorf("wsreactor: -max-conns %d: need -1 (no cap), 0 (from the open-file limit) or a positive count", cfg.MaxConns)
+	case cfg.MemoryBudget < 0:
+		return cfg, fmt.Errorf("wsreactor: -memory-budget %d: must not be negative", cfg.MemoryBudget)
 	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}

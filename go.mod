@@ -29,3 +29,8 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
+
+// gnet v2.9.7 with wsreactor's patch to its acceptor: running out of
+// descriptors sheds connections instead of stopping the engine. See
+// third_party/gnet/PATCH.md.
+replace github.com/panjf2000/gnet/v2 => ./third_party/gnet

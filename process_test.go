@@ -75,8 +75,13 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(\S+) admin_addr=("")?(\S*
 // It is killed when the test ends if still running.
 func startProc(t testing.TB, args ...string) *serverProc {
 	t.Helper()
-	bin := serverBinary(t)
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", ""}, args...)...)
+	return startProcCmd(t, exec.Command(serverBinary(t), append([]string{"-addr", "127.0.0.1:0", "-admin-addr", ""}, args...)...))
+}
+
+// startProcCmd is startProc for a command line of the caller's (the
+// command under a wrapper such as prlimit, which execs it: same pid).
+func startProcCmd(t testing.TB, cmd *exec.Cmd) *serverProc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func TestWorkerArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	parent.workerAdminDir = "/tmp/admin-dir" // as runProcs sets it when -admin-addr is not empty
 	for i, wantConns := range []int{4, 3, 3} {
 		wa := workerArgs(args, parent, "127.0.0.1:4321", i)
 		w, err := parseFlags(newFlagSet(), wa)
@@ -37,12 +38,37 @@ func TestWorkerArgs(t *testing.T) {
 			t.Fatalf("worker %d args %q: %v", i, wa, err)
 		}
 		if w.Addr != "127.0.0.1:4321" || w.Procs != 1 || w.MaxConns != wantConns || w.Loops != 1 ||
-			strings.Join(w.Origins, ",") != "a,b" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) || w.AdminAddr != "127.0.0.1:0" {
+			strings.Join(w.Origins, ",") != "a,b" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) ||
+			w.AdminAddr != "unix:/tmp/admin-dir/worker"+string(rune('0'+i))+".sock" {
 			t.Errorf("worker %d: args %q gave %+v", i, wa, w)
 		}
 	}
 	if len(args) != 14 || args[1] != "127.0.0.1:0" {
 		t.Errorf("workerArgs changed the parent's args: %q", args)
+	}
+}
+
+// TestWorkerMemoryBudget: the memory budget bounds the whole server, so
+// each worker gets its share of it, the default included.
+func TestWorkerMemoryBudget(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []int64
+	}{
+		{[]string{"-procs", "3", "-memory-budget", "1000"}, []int64{334, 333, 333}},
+		{[]string{"-procs", "2"}, []int64{defaultMemoryBudget() - defaultMemoryBudget()/2, defaultMemoryBudget() / 2}},
+		{[]string{"-procs", "2", "-memory-budget", "0"}, []int64{0, 0}},
+	} {
+		parent, err := parseFlags(newFlagSet(), tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range tc.want {
+			w, err := parseFlags(newFlagSet(), workerArgs(tc.args, parent, "127.0.0.1:4321", i))
+			if err != nil || w.MemoryBudget != want {
+				t.Errorf("%q: worker %d has -memory-budget %d, %v; want %d", tc.args, i, w.MemoryBudget, err, want)
+			}
+		}
 	}
 }
 

@@ -31,6 +31,11 @@ func (s running) Addr() net.Addr { return s.r.Addr() }
 // gracefully. ready, when not nil, is called once the server accepts
 // connections (tests listen on port 0 and read the address from it).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(running)) error {
+	fl := cfg.fileLimit
+	if fl.Hard == 0 {
+		fl = currentFileLimit()
+	}
+	maxConns, why := resolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
 	var rootPage []byte
 	if cfg.Demo {
 		rootPage = demo.Response()
@@ -43,12 +48,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		PingInterval:     cfg.PingInterval,
 		CloseTimeout:     cfg.CloseTimeout,
 		WriteBufferLimit: cfg.WriteBufferLimit,
-		MaxConns:         cfg.MaxConns,
+		MaxConns:         maxConns,
+		MemoryBudget:     cfg.MemoryBudget,
 		Loops:            cfg.Loops,
 		RootPage:         rootPage,
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.reusePort))
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort))
 	f := newFactory(srv, cfg, logger)
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
@@ -72,7 +78,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	go mon.run(monCtx)
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
-		slog.Group("config", attrsAny(cfg.settings)...))
+		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
+		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.settings)...))
+	if b := srv.Budget(); b != nil {
+		go checkBudget(r, b, logger)
+	}
 	if ready != nil {
 		ready(running{r, srv, adm, f})
 	}

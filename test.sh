@@ -22,6 +22,7 @@ command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy)
 $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted python3-autobahn)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
 # The demo page's browser test (browser_test.go): headless Chromium, large,
 # so installed only when no Chromium is there.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
@@ -54,6 +55,11 @@ go vet ./...
 # --- tests -------------------------------------------------------------------
 step "go test -race ./... (main module)"
 go test -race -count=1 -timeout 30m ./...
+
+# The patched gnet's own test of the patch (third_party/gnet/PATCH.md): it
+# lowers its process's open-file limit, so it runs alone.
+step "gnet patch: shedding at the descriptor limit"
+(cd third_party/gnet && go test -race -count=1 -run 'TestAcceptShedAndPause' .)
 
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.

@@ -4,6 +4,11 @@ go 1.26.8
 
 replace github.com/wsreactor/wsreactor => ../
 
+// The patched gnet of the main module (third_party/gnet/PATCH.md): replace
+// directives do not carry through the replace above, and the gnet-based
+// peers (gnettcp, gobwasgnet) then run on the same patched copy.
+replace github.com/panjf2000/gnet/v2 => ../third_party/gnet
+
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/gobwas/ws v1.5.0

@@ -211,3 +211,91 @@ func literalOnly(body func(w *bitWriter)) []byte {
 	body(&w)
 	return w.bytes()
 }
+
+// TestWindowLimit: with a window of 1<<windowBits bytes, a back-reference
+// of exactly that distance decodes, one byte further is corrupt, and so
+// is one 32 KiB back; the same holds whatever the out size and whether the
+// earlier output came out in this call or an earlier one.
+func TestWindowLimit(t *testing.T) {
+	// refAt writes 300 literals (a pattern), then a match of length 3 at
+	// distance dist, in a final fixed block (RFC 1951 §3.2.6).
+	refAt := func(dist int) []byte {
+		return stream(func(w *bitWriter) {
+			w.bits(1, 1).bits(1, 2)
+			for i := 0; i < 300; i++ {
+				w.fixedLit(int('a' + i%26))
+			}
+			w.fixedLit(257) // length 3
+			code := 0
+			for code+1 < len(distBase) && int(distBase[code+1]) <= dist {
+				code++
+			}
+			w.code(uint64(code), 5).bits(uint64(dist-int(distBase[code])), uint(distExtra[code]))
+			w.fixedLit(256)
+		})
+	}
+	want := func(dist int) string {
+		var b []byte
+		for i := 0; i < 300; i++ {
+			b = append(b, byte('a'+i%26))
+		}
+		for k := 0; k < 3; k++ {
+			b = append(b, b[len(b)-dist])
+		}
+		return string(b)
+	}
+	var f Inflater
+	for _, outSize := range []int{1, 10, 299, 300, 301, 1000} {
+		got, err := push(t, &f, 8, refAt(256), nil, outSize)
+		if err != nil || string(got) != want(256) {
+			t.Errorf("window 256, distance 256, out %d: %d bytes, %v; want %d bytes", outSize, len(got), err, len(want(256)))
+		}
+		for _, dist := range []int{257, 300} {
+			if _, err := push(t, &f, 8, refAt(dist), nil, outSize); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "beyond the window") {
+				t.Errorf("window 256, distance %d, out %d: err = %v; want beyond the window", dist, outSize, err)
+			}
+		}
+		if _, err := push(t, &f, 8, refAt(301), nil, outSize); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("window 256, distance 301 (before the start), out %d: err = %v; want ErrCorrupt", outSize, err)
+		}
+		got, err = push(t, &f, 9, refAt(300), nil, outSize)
+		if err != nil || string(got) != want(300) {
+			t.Errorf("window 512, distance 300, out %d: %d bytes, %v", outSize, len(got), err)
+		}
+	}
+}
+
+// TestResetWindowSizes: Reset to a smaller window after a larger one keeps
+// the allocation and enforces the smaller limit; a larger one after a
+// smaller one grows it once.
+func TestResetWindowSizes(t *testing.T) {
+	var f Inflater
+	data := jsonText(5000, 51)
+	s := compress(t, data, 6, 0)
+	for _, wb := range []int{8, 15, 8, 12, 15} {
+		s := s
+		if wb < 15 {
+			s = compressWindow(t, data, wb)
+		}
+		got, err := push(t, &f, wb, s, nil, 100)
+		if err != nil || string(got) != string(data) {
+			t.Fatalf("window %d: %d bytes, %v", wb, len(got), err)
+		}
+		if wb == 8 && len(f.win) >= 1<<15 {
+			// The big allocation is kept, but only 256 bytes of it are used.
+			if f.winSize != 256 {
+				t.Fatalf("winSize = %d; want 256", f.winSize)
+			}
+		}
+	}
+	for _, bad := range []int{-1, 0, 7, 16, 99} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Reset(%d) did not panic", bad)
+				}
+			}()
+			f.Reset(bad)
+		}()
+	}
+}

@@ -45,7 +45,7 @@
 //
 // An Inflater is not safe for concurrent use: one connection's event loop
 // owns it while a message is in flight. Its tables live inside the struct
-// (about 13 KiB); the window of 1<<windowBits bytes is allocated on the
+// (about 11 KiB); the window of 1<<windowBits bytes is allocated on the
 // first Inflate after a Reset that needs more than it has, and reused
 // after that. Decoding allocates nothing; only an error allocates its
 // message.

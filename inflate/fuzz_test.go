@@ -8,26 +8,38 @@ import (
 )
 
 // FuzzInflate compresses the input with compress/flate (level and a
-// flush interval from the fuzzer), then decodes it in pieces of the
-// fuzzer's choosing with a small out buffer: the round trip must give the
-// input back.
+// flush interval from the fuzzer) or, for window sizes below 32 KiB, with
+// klauspost's NewWriterWindow, then decodes it in pieces of the fuzzer's
+// choosing with a small out buffer: the round trip must give the input
+// back. level%12 picks the level (-2..9), level/12%8 the window (15, 8..14).
 func FuzzInflate(f *testing.F) {
 	f.Add([]byte("Hello, Hello, Hello"), uint8(6), uint8(0), uint8(3), uint8(5))
 	f.Add(jsonText(3000, 1), uint8(1), uint8(200), uint8(17), uint8(64))
 	f.Add(repetitive(2000), uint8(9), uint8(7), uint8(1), uint8(1))
 	f.Add(randomBytes(500, 2), uint8(0), uint8(0), uint8(100), uint8(255))
 	f.Add([]byte{}, uint8(11), uint8(0), uint8(1), uint8(1))
+	f.Add(jsonText(5000, 4), uint8(12), uint8(0), uint8(50), uint8(30))   // window 8 bits
+	f.Add(jsonText(5000, 5), uint8(7*12), uint8(0), uint8(9), uint8(200)) // window 14 bits
 	f.Fuzz(func(t *testing.T, data []byte, level, flushEvery, piece, outSize uint8) {
 		lvl := int(level)%12 - 2 // -2 (HuffmanOnly) .. 9
-		stream := compress(t, data, lvl, int(flushEvery)*8)
+		wb := 15
+		if k := int(level) / 12 % 8; k > 0 {
+			wb = 7 + k
+		}
+		var stream []byte
+		if wb == 15 {
+			stream = compress(t, data, lvl, int(flushEvery)*8)
+		} else {
+			stream = compressWindow(t, data, wb)
+		}
 		var cuts []int
 		for c := int(piece) + 1; c < len(stream); c += int(piece) + 1 {
 			cuts = append(cuts, c)
 		}
 		var inf Inflater
-		got, err := push(t, &inf, 15, stream, cuts, int(outSize)+1)
+		got, err := push(t, &inf, wb, stream, cuts, int(outSize)+1)
 		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("level %d: got %d bytes, %v; want %d bytes", lvl, len(got), err, len(data))
+			t.Fatalf("level %d, window %d: got %d bytes, %v; want %d bytes", lvl, wb, len(got), err, len(data))
 		}
 	})
 }

@@ -21,6 +21,7 @@ func push(t testing.TB, f *Inflater, windowBits int, stream []byte, cuts []int, 
 	f.Reset(windowBits)
 	var got []byte
 	out := make([]byte, outSize)
+	lent := make([]byte, 0, len(stream))
 	prev := 0
 	for k := 0; k <= len(cuts); k++ {
 		end := len(stream)
@@ -30,8 +31,13 @@ func push(t testing.TB, f *Inflater, windowBits int, stream []byte, cuts []int, 
 		in := stream[prev:end]
 		prev = end
 		for {
-			nOut, nIn, err := f.Inflate(out, in)
+			// Lend a copy of in and scribble over it and over out after
+			// the call: Inflate must keep no reference to either.
+			lent = append(lent[:0], in...)
+			nOut, nIn, err := f.Inflate(out, lent)
 			got = append(got, out[:nOut]...)
+			scribble(out[:nOut])
+			scribble(lent)
 			if err != nil {
 				return got, err
 			}
@@ -55,6 +61,20 @@ func push(t testing.TB, f *Inflater, windowBits int, stream []byte, cuts []int, 
 	}
 	return got, nil
 }
+
+// scribble overwrites p with a pattern (with copy: cheap under -race).
+func scribble(p []byte) {
+	for len(p) > 0 {
+		p = p[copy(p, garbage[:]):]
+	}
+}
+
+var garbage = func() (g [4096]byte) {
+	for i := range g {
+		g[i] = byte(i*7 + 0x55)
+	}
+	return g
+}()
 
 // inflateWith decodes stream with compress/flate, the reference.
 func inflateWith(stream []byte) ([]byte, error) {

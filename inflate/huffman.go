@@ -86,8 +86,13 @@ var (
 // code lengths of the code length alphabet (RFC 1951 §3.2.7).
 var codeLengthOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 
-// The fixed Huffman codes of RFC 1951 §3.2.6, built once.
+// The fixed Huffman codes of RFC 1951 §3.2.6, and each alphabet's table
+// values, built once.
 var (
+	litValues  [288]uint32
+	distValues [32]uint32
+	clValues   [19]uint32
+
 	fixedLit  [litTableSize]uint32
 	fixedDist [distTableSize]uint32
 )
@@ -109,20 +114,29 @@ func init() {
 	for i := 288; i < 288+32; i++ {
 		lens[i] = 5
 	}
+	for sym := range litValues {
+		litValues[sym] = litValue(sym)
+	}
+	for sym := range distValues {
+		distValues[sym] = distValue(sym)
+	}
+	for sym := range clValues {
+		clValues[sym] = uint32(sym)
+	}
 	var scratch [1 << litRootBits]uint8
-	_, ok1 := build(fixedLit[:], litRootBits, lens[:288], litValue, &scratch)
-	_, ok2 := build(fixedDist[:], distRootBits, lens[288:], distValue, &scratch)
+	_, ok1 := build(fixedLit[:], litRootBits, lens[:288], litValues[:], &scratch)
+	_, ok2 := build(fixedDist[:], distRootBits, lens[288:], distValues[:], &scratch)
 	if !ok1 || !ok2 {
 		panic("inflate: fixed Huffman tables do not build")
 	}
 }
 
 // build fills table from the code lengths lens (0 = symbol unused) as the
-// canonical Huffman code of RFC 1951 §3.2.2, with value(sym) in each leaf.
+// canonical Huffman code of RFC 1951 §3.2.2, with values[sym] in each leaf.
 // It returns the longest code length, and reports false for an over-subscribed code, and for an incomplete one
 // except the two §3.2.7 allows: no codes at all, and a single code of one
 // bit. scratch holds per-root-entry subtable sizes.
-func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, scratch *[1 << litRootBits]uint8) (maxLen uint, ok bool) {
+func build(table []uint32, rootBits uint, lens []uint8, values []uint32, scratch *[1 << litRootBits]uint8) (maxLen uint, ok bool) {
 	var count [maxCodeBits + 1]int
 	for _, l := range lens {
 		count[l]++
@@ -156,37 +170,34 @@ func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, 
 		code = (code + count[l]) << 1
 	}
 
-	// Longest code under each root prefix, for subtable sizes.
-	sub := scratch[:root]
-	clear(sub)
 	if maxLen > rootBits {
+		// Longest code under each root prefix, for subtable sizes.
+		sub := scratch[:root]
+		clear(sub)
 		c := next
 		for _, l := range lens {
-			if int(l) > int(rootBits) {
-				r := reverse(c[l], int(l))
-				p := r & (root - 1)
-				if sub[p] < l {
-					sub[p] = l
-				}
+			if uint(l) > rootBits {
+				p := reverse(c[l], int(l)) & (root - 1)
+				sub[p] = max(sub[p], l)
 			}
 			if l != 0 {
 				c[l]++
 			}
 		}
-	}
-	// Lay out subtables after the root.
-	end := root
-	for p := 0; p < root; p++ {
-		if sub[p] == 0 {
-			continue
+		// Lay out subtables after the root.
+		end := root
+		for p := 0; p < root; p++ {
+			if sub[p] == 0 {
+				continue
+			}
+			bitsN := int(sub[p]) - int(rootBits)
+			if end+1<<bitsN > len(table) {
+				return 0, false
+			}
+			table[p] = uint32(end)<<valShift | linkFlag | uint32(bitsN)
+			clear(table[end : end+1<<bitsN])
+			end += 1 << bitsN
 		}
-		bitsN := int(sub[p]) - int(rootBits)
-		if end+1<<bitsN > len(table) {
-			return 0, false
-		}
-		table[p] = uint32(end)<<valShift | linkFlag | uint32(bitsN)
-		clear(table[end : end+1<<bitsN])
-		end += 1 << bitsN
 	}
 	// Fill leaves.
 	for sym, l := range lens {
@@ -195,7 +206,7 @@ func build(table []uint32, rootBits uint, lens []uint8, value func(int) uint32, 
 		}
 		r := reverse(next[l], int(l))
 		next[l]++
-		leaf := value(sym)<<valShift | uint32(l)
+		leaf := values[sym]<<valShift | uint32(l)
 		if int(l) <= int(rootBits) {
 			for i := r; i < root; i += 1 << l {
 				table[i] = leaf

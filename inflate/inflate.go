@@ -9,6 +9,25 @@ import "encoding/binary"
 // An Inflater is not safe for concurrent use; give it to one goroutine at a
 // time (a connection's event loop while a message is in flight).
 type Inflater struct {
+	regs // the stream's position: what Reset clears
+
+	// Window: the last up to 1<<windowBits bytes of output, circular
+	// (regs.wpos, regs.whave).
+	win []byte
+
+	// Scratch that each dynamic block header rewrites before use.
+	lens    [286 + 30]uint8 // code lengths read so far (§3.2.7)
+	clLens  [19]uint8       // code length code lengths
+	dynLit  [litTableSize]uint32
+	dynDist [distTableSize]uint32
+	clTable [clTableSize]uint32
+	scratch [1 << litRootBits]uint8
+}
+
+// regs is the small part of an Inflater's state, cleared by Reset (the
+// tables and window are kept: clearing 11 KiB per message would cost more
+// than decoding a short one).
+type regs struct {
 	// Bit reader (RFC 1951 §3.1.1): bits are taken from the least
 	// significant end of bits, nbits of them valid.
 	bits  uint64
@@ -27,8 +46,6 @@ type Inflater struct {
 	hlit, hdist, hclen int
 	nlens              int // code lengths read so far
 	repeatSym          int // 16, 17 or 18 awaiting its extra bits
-	lens               [286 + 30]uint8
-	clLens             [19]uint8
 
 	// Back-reference (§3.2.5) in progress: a length awaiting its extra bits
 	// or a distance, or a copy that did not fit in out.
@@ -37,22 +54,15 @@ type Inflater struct {
 	distCode uint32 // value of the distance symbol awaiting its extra bits
 	copyDist int
 
-	// Window: the last up to 1<<windowBits bytes of output, circular. whave
-	// bytes are valid; wpos is where the next byte goes.
-	win      []byte
-	winSize  int
-	wpos     int
-	whave    int
+	winSize int // 1<<windowBits
+	wpos    int // where the next byte of output goes in the window
+	whave   int // valid bytes in the window
+
 	litTable []uint32 // fixedLit[:] or dynLit[:]
 	dstTable []uint32 // fixedDist[:] or dynDist[:]
 	litMax   uint     // longest code in litTable
 	dstMax   uint     // longest code in dstTable (0: no distance codes)
 	clMax    uint     // longest code in clTable
-
-	dynLit  [litTableSize]uint32
-	dynDist [distTableSize]uint32
-	clTable [clTableSize]uint32
-	scratch [1 << litRootBits]uint8
 }
 
 type state uint8
@@ -82,10 +92,7 @@ func (f *Inflater) Reset(windowBits int) {
 	if windowBits < 8 || windowBits > 15 {
 		panic("inflate: window bits out of range 8..15")
 	}
-	win := f.win
-	*f = Inflater{}
-	f.win = win
-	f.winSize = 1 << windowBits
+	f.regs = regs{winSize: 1 << windowBits}
 	f.useFixed()
 }
 
@@ -319,7 +326,7 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 				f.nlens++
 			}
 			var ok bool
-			f.clMax, ok = build(f.clTable[:], clRootBits, f.clLens[:], identity, &f.scratch)
+			f.clMax, ok = build(f.clTable[:], clRootBits, f.clLens[:], clValues[:], &f.scratch)
 			if !ok || f.clMax == 0 {
 				return o, i, f.corrupt(i, "invalid code length code")
 			}
@@ -464,8 +471,6 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 
 const maxMatch = 258 // longest back-reference (§3.2.5)
 
-func identity(sym int) uint32 { return uint32(sym) }
-
 // endBlock moves on after a block's end: to the next header, or to the end
 // of the stream if the block was final. After the final block the rest of
 // its last byte is padding (§3.2.3) and is dropped.
@@ -496,10 +501,10 @@ func (f *Inflater) buildDynamic(i int) error {
 		return f.corrupt(i, "no code for end of block")
 	}
 	var ok bool
-	if f.litMax, ok = build(f.dynLit[:], litRootBits, f.lens[:f.hlit], litValue, &f.scratch); !ok {
+	if f.litMax, ok = build(f.dynLit[:], litRootBits, f.lens[:f.hlit], litValues[:], &f.scratch); !ok {
 		return f.corrupt(i, "invalid literal/length code lengths")
 	}
-	if f.dstMax, ok = build(f.dynDist[:], distRootBits, f.lens[f.hlit:f.hlit+f.hdist], distValue, &f.scratch); !ok {
+	if f.dstMax, ok = build(f.dynDist[:], distRootBits, f.lens[f.hlit:f.hlit+f.hdist], distValues[:], &f.scratch); !ok {
 		return f.corrupt(i, "invalid distance code lengths")
 	}
 	f.litTable, f.dstTable = f.dynLit[:], f.dynDist[:]
@@ -545,6 +550,7 @@ func (f *Inflater) fast(out, in []byte, o, i int) (int, int, error) {
 	bitsv, nbits := f.bits, f.nbits
 	start := i
 	lit, dst := f.litTable, f.dstTable
+	winSize := f.winSize
 	var err error
 	for i+8 <= len(in) && o+maxMatch <= len(out) {
 		// Refill to at least 56 bits: enough for a length, its extra
@@ -604,6 +610,20 @@ func (f *Inflater) fast(out, in []byte, o, i int) (int, int, error) {
 		bitsv >>= extra
 		nbits -= extra
 
+		if dist <= o && dist <= winSize {
+			// The common case: the source is in this call's output.
+			src := o - dist
+			if dist >= length {
+				copy(out[o:o+length], out[src:src+length])
+				o += length
+				continue
+			}
+			end := o + length
+			for o < end { // overlapping: the pattern repeats (§3.2.3)
+				o += copy(out[o:end], out[src:o])
+			}
+			continue
+		}
 		f.copyLen, f.copyDist = length, dist
 		if err = f.checkDist(o, i); err != nil {
 			break

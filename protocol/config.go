@@ -75,9 +75,16 @@ type Config struct {
 	// the open connections are untouched. 0 means unlimited.
 	MaxConns int
 
+	// MemoryBudget bounds, in bytes, what clients can make the Server hold
+	// over all its connections (queued output, echo slack, partial heads
+	// and control frames): see Budget for what counts, the measures past
+	// it and the bound on overshoot. It needs Budget.Check to be called
+	// every BudgetCheckInterval. 0 means no budget.
+	MemoryBudget int64
+
 	// Loops is the number of event loops the Server's connections run on
 	// (a Transport's Loop method returns a value below it): the Server
-	// keeps one Stats per loop. 0 means 1.
+	// keeps one Stats and one memory-budget account per loop. 0 means 1.
 	Loops int
 
 	// RootPage is the whole HTTP response (status line, headers, body)

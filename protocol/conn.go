@@ -62,6 +62,7 @@ type Conn struct {
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
+	hidx   int32  // 1 + index in its budget shard's holders; 0: holds nothing counted (Budget)
 
 	// An unfinished data fragment at the end of c.out, which the next
 	// piece of its message extends (appendFrame): its header's offset and
@@ -138,6 +139,7 @@ func (c *Conn) ConnectionLost(reason error) {
 	inHandshake := c.state == stateHandshake
 	c.state = stateLost
 	c.stopTimer()
+	c.unhold()
 	c.putParser()
 	if c.ctl != nil {
 		ctlPool.Put(c.ctl)

@@ -5,12 +5,20 @@ import (
 	"testing"
 )
 
+// benchConfig is the configuration the command runs with: timers on and a
+// memory budget (which the echo path reports to after each write).
+func benchConfig() Config {
+	cfg := timerConfig()
+	cfg.MemoryBudget = 1 << 30
+	return cfg
+}
+
 // BenchmarkEchoDataReceived: one read holding one masked binary frame,
 // through the whole echo path (decode, unmask, echo frame, one Write).
 func BenchmarkEchoDataReceived(b *testing.B) {
 	for _, size := range []int{64, 4 << 10, 64 << 10} {
 		b.Run(sizeName(size), func(b *testing.B) {
-			h := openDiscard(b, timerConfig())
+			h := openDiscard(b, benchConfig())
 			in := bin(make([]byte, size))
 			buf := make([]byte, len(in))
 			b.ReportAllocs()
@@ -39,7 +47,7 @@ func BenchmarkEchoDataReceivedBatch(b *testing.B) {
 		{"binary", bin},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			h := openDiscard(b, timerConfig())
+			h := openDiscard(b, benchConfig())
 			var in []byte
 			for i := 0; i < 16; i++ {
 				in = append(in, tc.frame(make([]byte, 64))...)

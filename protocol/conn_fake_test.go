@@ -88,6 +88,7 @@ type fakeTransport struct {
 	discard  bool   // count writes but keep nothing (benchmarks, allocation tests)
 	nbytes   int64  // bytes written
 	sink     func([]byte)
+	loop     int // what Loop reports
 }
 
 func (t *fakeTransport) Write(p []byte) (int, error) {
@@ -109,6 +110,7 @@ func (t *fakeTransport) OutboundBuffered() int { return t.buffered }
 func (t *fakeTransport) CallLater(d time.Duration, fn func()) DelayedCall {
 	return t.clk.CallLater(d, fn)
 }
+func (t *fakeTransport) Loop() int { return t.loop }
 func (t *fakeTransport) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 }

@@ -94,6 +94,7 @@ func (c *Conn) onControlData(d []byte, end bool) {
 		}
 		c.ctl = ctlPool.Get().(*ctlBuf)
 		c.ctl.n = 0
+		c.recount()
 	}
 	c.ctl.n += copy(c.ctl.b[c.ctl.n:], d)
 	if end {
@@ -101,6 +102,7 @@ func (c *Conn) onControlData(d []byte, end bool) {
 		c.ctl = nil
 		c.onControl(cb.b[:cb.n])
 		ctlPool.Put(cb)
+		c.recount()
 	}
 }
 

@@ -184,26 +184,38 @@ func (c *Conn) flush() {
 
 // checkLimit applies WriteBufferLimit after a write: a client that does not
 // read what it is sent is closed with 1008 (RFC 6455 §7.4.1, "policy
-// violation") rather than let its output grow without bound.
+// violation") rather than let its output grow without bound. It also
+// reports the output to the memory budget (conn_budget.go).
 //
 // Most client libraries write a whole message before they read, so the echo
 // of a large message backs up while the client is still sending it. The
 // limit therefore allows, on top of WriteBufferLimit, the size of the message
 // being received (or of the last one, until its echo has been read),
 // capped at MaxEchoSlack. A client that keeps sending without reading
-// passes that within one message and is closed.
+// passes that within one message and is closed. While the memory budget
+// refuses slack, output past WriteBufferLimit may not grow at all.
 func (c *Conn) checkLimit() {
-	lim := c.srv.cfg.WriteBufferLimit
+	lim, b := c.srv.cfg.WriteBufferLimit, c.srv.budget
+	if b == nil && (lim <= 0 || c.state != stateOpen) {
+		return
+	}
+	backlog := c.t.OutboundBuffered()
+	var before, now int64
+	if b != nil {
+		before, now = c.account(b, backlog)
+	}
 	if lim <= 0 || c.state != stateOpen {
 		return
 	}
-	backlog := uint64(c.t.OutboundBuffered())
-	c.slack = min(c.slack, backlog) // what the client has read is no longer owed
-	if backlog <= uint64(lim) {
+	bl := uint64(backlog)
+	c.slack = min(c.slack, bl) // what the client has read is no longer owed
+	if bl <= uint64(lim) {
 		return
 	}
-	if backlog > uint64(lim)+min(max(c.slack, c.msgLen), MaxEchoSlack) {
+	if bl > uint64(lim)+min(max(c.slack, c.msgLen), MaxEchoSlack) {
 		c.stats().WriteLimitCloses++
 		c.fail(frame.ClosePolicyViolation, "write buffer limit exceeded")
+	} else if b != nil {
+		c.refuseSlack(b, before, now)
 	}
 }

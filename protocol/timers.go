@@ -66,11 +66,12 @@ func (c *Conn) onTimer() {
 }
 
 // abort drops the connection at once (AbortConnection): pending output is
-// lost.
+// lost, so it no longer counts in the memory budget.
 func (c *Conn) abort() {
 	c.state = stateClosed
 	c.tkind = timerNone
 	c.t.AbortConnection()
+	c.unhold()
 }
 
 // onPingTimer: traffic during the last interval => wait another one; silent

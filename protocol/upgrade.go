@@ -32,6 +32,7 @@ func (c *Conn) readHandshake(data []byte) []byte {
 		return nil
 	}
 	if !done {
+		c.recount() // a partial head is held in the parser's buffer
 		return nil
 	}
 	if he := c.admit(req); he != nil {

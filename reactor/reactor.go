@@ -42,6 +42,7 @@ type Reactor struct {
 
 	refusing atomic.Bool
 	conns    atomic.Int64
+	shed     shedLog // connections shed at the descriptor limit (shed.go)
 
 	loopsMu  sync.Mutex
 	loopByEL map[gnet.EventLoop]*loop

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// TestDeriveMaxConns: the default -max-conns is the soft open-file limit
+// less the headroom (fixed descriptors, per-loop ones, and a sixteenth of
+// the limit between 64 and 4096 for connections not yet upgraded), half
+// the limit when it is too small for that, and no cap for an unbounded
+// limit.
+func TestDeriveMaxConns(t *testing.T) {
+	tests := []struct {
+		soft  uint64
+		loops int
+		want  int
+	}{
+		{1 << 20, 1, 1<<20 - (32 + 3 + 4096)},
+		{1 << 20, 8, 1<<20 - (32 + 24 + 4096)},
+		{20000, 2, 20000 - (32 + 6 + 1250)},
+		{1024, 1, 1024 - (32 + 3 + 64)},
+		{300, 1, 300 - (32 + 3 + 64)},
+		{198, 1, 198 - 99}, // exactly twice the headroom
+		{197, 1, 98},       // below: half the limit
+		{120, 1, 60},
+		{1, 1, 1},
+		{math.MaxUint64, 4, 0}, // RLIM_INFINITY: no cap
+		{math.MaxInt32, 4, 0},
+	}
+	for _, tt := range tests {
+		if got := deriveMaxConns(tt.soft, tt.loops); got != tt.want {
+			t.Errorf("deriveMaxConns(%d, %d) = %d; want %d", tt.soft, tt.loops, got, tt.want)
+		}
+	}
+}
+
+// TestResolveMaxConns: the flag's 0 derives, -1 is no cap, a count is
+// taken as given (with a warning in the note when above what the limit
+// leaves).
+func TestResolveMaxConns(t *testing.T) {
+	tests := []struct {
+		flag     int
+		soft     uint64
+		want     int
+		noteHas  string
+		noteLack string
+	}{
+		{0, 300, 201, "open-file limit 300 less 99", ""},
+		{-1, 300, 0, "no cap", ""},
+		{150, 300, 150, "150 (-max-conns)", "above"},
+		{201, 300, 201, "201 (-max-conns)", "above"},
+		{202, 300, 202, "above the 201", ""},
+		{0, math.MaxUint64, 0, "no cap", ""},
+	}
+	for _, tt := range tests {
+		got, note := resolveMaxConns(tt.flag, tt.soft, 1)
+		if got != tt.want || !strings.Contains(note, tt.noteHas) || (tt.noteLack != "" && strings.Contains(note, tt.noteLack)) {
+			t.Errorf("resolveMaxConns(%d, %d, 1) = %d, %q; want %d, a note with %q", tt.flag, tt.soft, got, note, tt.want, tt.noteHas)
+		}
+	}
+}
+
+// TestFlagMaxConns: -max-conns accepts -1, 0 and counts, nothing below -1.
+func TestFlagMaxConns(t *testing.T) {
+	for _, v := range []string{"-1", "0", "1", "100000"} {
+		if _, err := parseFlags(newFlagSet(), []string{"-max-conns", v}); err != nil {
+			t.Errorf("-max-conns %s: %v", v, err)
+		}
+	}
+	fs := newFlagSet()
+	fs.SetOutput(io.Discard)
+	if _, err := parseFlags(fs, []string{"-max-conns", "-2"}); err == nil || !strings.Contains(err.Error(), "-max-conns -2") {
+		t.Errorf("-max-conns -2: %v; want an error quoting it", err)
+	}
+}
+
+// startProcLimited runs the command as startProc does, under an open-file
+// limit of nofile (soft and hard) set by prlimit(1), which execs it.
+func startProcLimited(t testing.TB, nofile int, args ...string) *serverProc {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) not installed; apt-get install util-linux")
+	}
+	argv := append([]string{fmt.Sprintf("--nofile=%d:%d", nofile, nofile), "--", serverBinary(t), "-addr", "127.0.0.1:0", "-admin-addr", ""}, args...)
+	return startProcCmd(t, exec.Command(prlimit, argv...))
+}
+
+// cpuTicks is the process's user plus system CPU time in clock ticks
+// (usually 100 a second), from /proc/PID/stat.
+func (p *serverProc) cpuTicks(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses and may hold
+	// spaces: state is field 3, utime 14 and stime 15.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return ut + st
+}
+
+// alive fails the test if the process has exited.
+func (p *serverProc) alive(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("server exited: %v", err)
+	default:
+	}
+}
+
+// TestHostileDescriptorFlood: the command under an open-file limit of 300,
+// flooded with twice that many connections (plain TCP; a third of them send
+// an upgrade request), keeps serving its earlier clients, sheds the flood
+// promptly (connections closed, none left hanging), uses next to no CPU
+// while more of the flood keeps coming, logs the shedding at most once a
+// second, and accepts and serves new clients once descriptors free up.
+// With one event loop, two, and two with a listener each (-reuse-port:
+// gnet's other accept path).
+func TestHostileDescriptorFlood(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"loops=1", []string{"-loops", "1"}},
+		{"loops=2", []string{"-loops", "2"}},
+		{"loops=2,reuse-port", []string{"-loops", "2", "-reuse-port"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { floodPastLimit(t, tc.args...) })
+	}
+}
+
+// upgradeRequest is a valid opening handshake.
+const upgradeRequest = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+// floodOutcome is what became of one flood connection within a deadline.
+type floodOutcome int
+
+const (
+	floodClosed   floodOutcome = iota // closed (or reset) with no response: shed
+	floodAnswered                     // got an HTTP response (101 or 503)
+	floodOpen                         // still open, nothing received
+)
+
+// awaitFlood reads from c until it closes, a response head arrives, or the
+// deadline passes.
+func awaitFlood(c net.Conn, d time.Duration) floodOutcome {
+	c.SetReadDeadline(time.Now().Add(d))
+	var buf [64]byte
+	n, err := io.ReadAtLeast(c, buf[:], 12)
+	switch {
+	case n >= 12 && strings.HasPrefix(string(buf[:n]), "HTTP/1.1 "):
+		return floodAnswered
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return floodOpen
+	}
+	return floodClosed
+}
+
+func floodPastLimit(t *testing.T, args ...string) {
+	const (
+		limit = 300
+		early = 40  // clients connected before the flood
+		flood = 600 // connections of the flood: twice the limit
+	)
+	p := startProcLimited(t, limit, append(args, "-handshake-timeout", "60s")...)
+	if log := p.logText(); !strings.Contains(log, fmt.Sprintf(`open_files.soft=%d open_files.hard=%d max_conns=`, limit, limit)) ||
+		!regexp.MustCompile(`max_conns=\d+ max_conns_why="\d+ \(open-file limit 300 less \d+`).MatchString(log) {
+		t.Fatalf("start log does not state the limit and the derived cap:\n%s", log)
+	}
+
+	clients := make([]*wsConn, early)
+	for i := range clients {
+		clients[i] = openWS(t, p.addr)
+	}
+	echoAll := func(what string) {
+		t.Helper()
+		for i, ws := range clients {
+			if ws != nil {
+				ws.echo(t, frame.OpText, []byte(fmt.Sprintf("%s %d", what, i)))
+			}
+		}
+	}
+	echoAll("before")
+
+	start := time.Now()
+	conns := make([]net.Conn, 0, flood)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for i := range flood {
+		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("flood connection %d: dial: %v", i, err)
+		}
+		if i%3 == 0 {
+			io.WriteString(c, upgradeRequest)
+		}
+		conns = append(conns, c)
+	}
+	echoAll("during")
+
+	var (
+		wg       sync.WaitGroup
+		outcomes = make([]floodOutcome, flood)
+	)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i] = awaitFlood(c, 5*time.Second)
+		}()
+	}
+	wg.Wait()
+	var shed, answered, open, hung int
+	for i, o := range outcomes {
+		switch o {
+		case floodClosed:
+			shed++
+		case floodAnswered:
+			answered++
+		case floodOpen:
+			open++
+			if i%3 == 0 {
+				hung++ // sent a request and got neither an answer nor a close
+			}
+		}
+	}
+	t.Logf("flood of %d: %d shed, %d answered, %d open awaiting a handshake", flood, shed, answered, open)
+	if hung > 0 {
+		t.Errorf("%d flood connections that sent an upgrade request got neither a response nor a close within 5s", hung)
+	}
+	if shed < flood-limit {
+		t.Errorf("%d flood connections shed; want at least %d (the flood less the limit)", shed, flood-limit)
+	}
+	if open+answered+early > limit {
+		t.Errorf("%d connections held open under a limit of %d", open+answered+early, limit)
+	}
+	p.alive(t)
+	echoAll("after")
+
+	// More of the flood keeps coming while the held connections sit: each
+	// is closed promptly, and the server stays near idle.
+	ticks0, t0 := p.cpuTicks(t), time.Now()
+	trickle := 0
+	for time.Since(t0) < 2*time.Second {
+		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("trickle: dial: %v", err)
+		}
+		if o := awaitFlood(c, 2*time.Second); o != floodClosed {
+			t.Fatalf("trickle connection %d at the limit: outcome %d; want closed at once", trickle, o)
+		}
+		c.Close()
+		trickle++
+		time.Sleep(5 * time.Millisecond)
+	}
+	ticks, elapsed := p.cpuTicks(t)-ticks0, time.Since(t0)
+	cpu := float64(ticks) / 100 / elapsed.Seconds()
+	t.Logf("%d connections shed in %v at %.0f%% of a core", trickle, elapsed.Round(time.Millisecond), 100*cpu)
+	if cpu > 0.3 {
+		t.Errorf("server used %.0f%% of a core while shedding %d connections in %v; a spin on the listener shows as ~100%%", 100*cpu, trickle, elapsed)
+	}
+	echoAll("trickle")
+	p.alive(t)
+
+	// One line per second at most, saying how many were shed.
+	lines := regexp.MustCompile(`open-file limit reached \(accept: too many open files\): shed (\d+) connections in the last 1s`).FindAllStringSubmatch(p.logText(), -1)
+	total := 0
+	for _, m := range lines {
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	if secs := time.Since(start).Seconds(); len(lines) == 0 || float64(len(lines)) > secs+2 {
+		t.Errorf("%d shed log lines in %.1fs; want at least 1 and at most one a second", len(lines), secs)
+	}
+	if total < shed {
+		t.Errorf("log lines count %d shed; the flood alone saw %d", total, shed)
+	}
+
+	// Descriptors free up: the held flood and half the early clients go.
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = conns[:0]
+	for i := range early / 2 {
+		clients[i].Close()
+		clients[i] = nil
+	}
+	if !eventually(10*time.Second, func() bool { return p.openFiles(t) < limit-early }) {
+		t.Fatalf("server still holds %d files after the flood went away", p.openFiles(t))
+	}
+	for i := range early / 2 {
+		clients[i] = openWS(t, p.addr)
+	}
+	echoAll("recovered")
+	p.alive(t)
+}
+
+// TestHostileDerivedMaxConns: under an open-file limit of 120 the derived
+// cap is 60 connections (the limit is too small for the headroom, so half
+// of it); the 61st upgrade gets 503 with Retry-After while the 60 echo.
+func TestHostileDerivedMaxConns(t *testing.T) {
+	p := startProcLimited(t, 120, "-loops", "1")
+	if !strings.Contains(p.logText(), `max_conns=60 max_conns_why="60 (open-file limit 120`) {
+		t.Fatalf("start log does not state the derived cap of 60:\n%s", p.logText())
+	}
+	clients := make([]*wsConn, 60)
+	for i := range clients {
+		clients[i] = openWS(t, p.addr)
+	}
+	resp := rawRequest(t, p.addr, upgradeRequest)
+	if !strings.HasPrefix(resp, "HTTP/1.1 503 ") || !strings.Contains(resp, "\r\nRetry-After: ") {
+		t.Errorf("upgrade past the derived cap:\n%s\nwant 503 with Retry-After", resp)
+	}
+	for i, ws := range clients {
+		ws.echo(t, frame.OpBinary, []byte{byte(i)})
+	}
+}

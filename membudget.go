@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/wsreactor/wsreactor/protocol"
+	"github.com/wsreactor/wsreactor/reactor"
+)
+
+// The memory budget's wiring: its default, the Go runtime's soft memory
+// limit tied to it, and the periodic check (protocol.Budget).
+
+const (
+	// fallbackMemoryBudget is the default budget when the machine's
+	// memory cannot be read.
+	fallbackMemoryBudget = 1 << 30
+	// memoryLimitBase is what the Go runtime needs besides the budget and
+	// the idle connections: the loops' read buffers, pools, goroutine
+	// stacks, the program itself, and room for the collector to work in.
+	memoryLimitBase = 64 << 20
+	// memoryPerConn is an idle connection's share of the Go heap, with
+	// margin: the server measures about 800 bytes of RSS per idle
+	// connection (TestIdleMemoryPerConnection), kernel memory included.
+	memoryPerConn = 2 << 10
+)
+
+// defaultMemoryBudget is a quarter of the memory the process may use:
+// physical memory (MemTotal in /proc/meminfo) or the cgroup's limit when it
+// is lower (a container); 1 GiB when neither can be read. The rest is left
+// to what the budget does not count: the kernel's socket buffers (several
+// MiB per busy connection, outside the process's heap), the runtime and the
+// collector's headroom, idle connections, other processes.
+func defaultMemoryBudget() int64 {
+	total := memTotal()
+	if lim := cgroupMemoryLimit(); lim > 0 && (total == 0 || lim < total) {
+		total = lim
+	}
+	if total <= 0 {
+		return fallbackMemoryBudget
+	}
+	return total / 4
+}
+
+// memTotal reads MemTotal from /proc/meminfo, in bytes; 0 when it cannot.
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	return parseMemTotal(b)
+}
+
+// parseMemTotal finds "MemTotal: N kB" in the text of /proc/meminfo.
+func parseMemTotal(meminfo []byte) int64 {
+	sc := bufio.NewScanner(bytes.NewReader(meminfo))
+	for sc.Scan() {
+		f := bytes.Fields(sc.Bytes())
+		if len(f) == 3 && string(f[0]) == "MemTotal:" && string(f[2]) == "kB" {
+			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
+			if err != nil || kb <= 0 || kb > math.MaxInt64>>10 {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cgroupMemoryLimit is the memory limit of the process's cgroup (v2
+// memory.max, else v1 memory.limit_in_bytes), in bytes; 0 when there is
+// none or it cannot be read.
+func cgroupMemoryLimit() int64 {
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(path); err == nil {
+			return parseCgroupLimit(b)
+		}
+	}
+	return 0
+}
+
+// parseCgroupLimit reads a cgroup memory limit file: a number of bytes, or
+// "max" (v2) or a huge number (v1) for none.
+func parseCgroupLimit(b []byte) int64 {
+	n, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<60 {
+		return 0
+	}
+	return n
+}
+
+// memoryLimitFor is the Go runtime's soft memory limit for budget bytes of
+// budget with up to conns connections: what the budget lets clients make
+// the server hold, plus the idle connections' share and a base for the
+// runtime, so that the collector works harder as the heap nears what the
+// budget allows rather than let it grow by GOGC past it.
+func memoryLimitFor(budget int64, conns int) int64 {
+	n := budget + memoryLimitBase + int64(conns)*memoryPerConn
+	if n < budget { // overflow
+		return math.MaxInt64
+	}
+	return n
+}
+
+// connectionCap is how many connections the server may have: -max-conns,
+// else the open-file limit (each connection is a descriptor).
+func connectionCap(maxConns int) int {
+	if maxConns > 0 {
+		return maxConns
+	}
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur > 0 && rl.Cur < 1<<24 {
+		return int(rl.Cur)
+	}
+	return 1 << 16
+}
+
+// applyMemoryLimit ties the Go runtime's soft memory limit to the budget,
+// unless GOMEMLIMIT says otherwise. The "listening" log line shows the
+// limit in force (goMemoryLimit).
+func applyMemoryLimit(cfg config) {
+	if cfg.MemoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns)))
+	}
+}
+
+// goMemoryLimit is the Go runtime's soft memory limit in force.
+func goMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// checkBudget runs b.Check every protocol.BudgetCheckInterval until the
+// reactor is done, and logs what the budget did at most once per
+// budgetLogInterval.
+func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *slog.Logger) {
+	t := time.NewTicker(protocol.BudgetCheckInterval)
+	defer t.Stop()
+	var logged protocol.BudgetStats
+	lastLog := time.Now()
+	for {
+		select {
+		case <-r.Done():
+			return
+		case now := <-t.C:
+			b.Check(r.ForEachLoop)
+			if now.Sub(lastLog) >= budgetLogInterval {
+				if st := b.Stats(); st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
+					logger.Warn("memory budget enforced", "held_bytes", st.Held, "budget_bytes", st.Limit,
+						"slack_refusals", st.SlackRefusals-logged.SlackRefusals, "closes", st.BudgetCloses-logged.BudgetCloses,
+						"drops", st.BudgetAborts-logged.BudgetAborts, "seconds", now.Sub(lastLog).Seconds())
+					logged, lastLog = st, now
+				}
+			}
+		}
+	}
+}
+
+// budgetLogInterval: the budget's measures are logged at most this often.
+const budgetLogInterval = time.Second

@@ -1,0 +1,306 @@
+package protocol
+
+import (
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsreactor/wsreactor/frame"
+)
+
+// BudgetCheckInterval is how often Budget.Check should run: the time within
+// which drained output is seen and the largest holders are closed past the
+// budget.
+const BudgetCheckInterval = 10 * time.Millisecond
+
+// Budget bounds the memory that clients can make a Server hold, summed over
+// all its connections (Config.MemoryBudget). What a connection holds:
+//
+//   - its output queued for a slow reader (Transport.OutboundBuffered),
+//     including what the echo slack of checkLimit lets queue past
+//     WriteBufferLimit;
+//   - a partial request head (the handshake parser's buffer, at most
+//     MaxHeadBytes);
+//   - a control frame split across reads (its 125-byte buffer, RFC 6455
+//     §5.5).
+//
+// The measures, by the total held:
+//
+//   - from 7/8 of the budget on, no more echo slack is granted: a
+//     connection whose output is past WriteBufferLimit and still grows is
+//     closed with 1008 (RFC 6455 §7.4.1) "memory budget exceeded" at its
+//     next write (SlackRefusals), and stops reading. Slack is granted
+//     again once the total is back under 3/4 of the budget.
+//   - past the budget, at the next Check, the connections that hold the
+//     most are closed, largest first, until the rest fits: an open one
+//     with 1008 "memory budget exceeded" (its close frame follows its
+//     output; BudgetCloses), one that was already closing, or is still in
+//     its handshake, is dropped at once (RST; BudgetAborts), since its
+//     close frame waits behind output it does not read.
+//
+// A client that reads its echoes holds next to nothing and is never among
+// the largest.
+//
+// Accounting stays off the hot path: each event loop keeps the total of its
+// own connections in plain fields (one shard per loop, touched only by that
+// loop), and publishes it (one atomic store, read by others) only when it
+// has moved by a quantum, budget/(16×loops) and at most 1 MiB. A
+// connection whose output is empty, as an echo client's is after each
+// write, costs one comparison per write.
+//
+// How far a burst can pass the budget: a loop publishing a rise sums the
+// shards and sets the slack refusal itself, so slack stops within
+// loops×quantum (at most budget/16) of crossing 7/8 of the budget. After
+// that a connection past WriteBufferLimit grows by at most one read's echo
+// (the reactor's read buffer, 64 KiB by default) before it is closed, and
+// at most budget/WriteBufferLimit connections can be past it: budget/16
+// with the command's defaults, so both fit in the 1/8 left above 7/8. What remains is growth
+// of connections under WriteBufferLimit, which only Check sees: the total
+// can pass the budget by what the loops read in one BudgetCheckInterval (an
+// echo is never larger than its input plus frame headers), and Check brings
+// it back under.
+//
+// Check must be called every BudgetCheckInterval from one goroutine; the
+// other methods are safe from any goroutine.
+type Budget struct {
+	limit, soft, low int64
+	quantum          int64
+	shards           []*budgetShard
+
+	pressure atomic.Bool // past soft, until under low: slack refused
+
+	closes, aborts, refusals atomic.Int64
+
+	cands  []budgetCand // Check's scratch
+	checks int          // Check calls
+}
+
+// budgetRecountEvery: far from the budget, Check recounts the holders every
+// this many calls.
+const budgetRecountEvery = 10
+
+// budgetShard is one event loop's account. Apart from published, its fields
+// are touched only on that loop's goroutine (or by Check between the loops'
+// passes, which ForEachLoop orders).
+type budgetShard struct {
+	published atomic.Int64 // total as last published
+	_         [56]byte     // published sits alone on its cache line
+
+	total   int64        // bytes held by this loop's connections
+	pub     int64        // total at the last publication
+	holders []budgetHold // connections holding something; Conn.hidx-1 indexes it
+	cands   []budgetCand // refresh's candidates for Check
+	victims []*Conn      // Check's choice, acted on by the loop
+	_       [64]byte
+}
+
+type budgetHold struct {
+	c    *Conn
+	held int64
+}
+
+type budgetCand struct {
+	c     *Conn
+	held  int64
+	shard int32
+}
+
+// BudgetStats is a snapshot of a Budget's state and counters.
+type BudgetStats struct {
+	Limit         int64 // the budget in bytes
+	Held          int64 // bytes held over all connections, as last published
+	SlackRefused  bool  // slack is not granted now
+	SlackRefusals int64 // connections closed because slack was refused
+	BudgetCloses  int64 // open connections closed with 1008 as the largest holders
+	BudgetAborts  int64 // closing or handshaking connections dropped as the largest holders
+}
+
+// newBudget returns a budget of limit bytes for connections spread over
+// loops event loops (Conn.loop is below loops).
+func newBudget(limit int64, loops int) *Budget {
+	loops = max(loops, 1)
+	b := &Budget{
+		limit:   limit,
+		soft:    limit - limit/8,
+		low:     limit - limit/4,
+		quantum: max(min(limit/int64(16*loops), 1<<20), 1),
+		shards:  make([]*budgetShard, loops),
+	}
+	for i := range b.shards {
+		b.shards[i] = new(budgetShard)
+	}
+	return b
+}
+
+// Limit is the budget in bytes.
+func (b *Budget) Limit() int64 { return b.limit }
+
+// Held is the sum of the loops' published totals: within loops×quantum of
+// the truth, and possibly above it for output drained since the last Check.
+// Any goroutine.
+func (b *Budget) Held() int64 {
+	var n int64
+	for _, s := range b.shards {
+		n += s.published.Load()
+	}
+	return n
+}
+
+// Stats returns the budget's state and counters, for metrics. Any
+// goroutine.
+func (b *Budget) Stats() BudgetStats {
+	return BudgetStats{
+		Limit:         b.limit,
+		Held:          b.Held(),
+		SlackRefused:  b.pressure.Load(),
+		SlackRefusals: b.refusals.Load(),
+		BudgetCloses:  b.closes.Load(),
+		BudgetAborts:  b.aborts.Load(),
+	}
+}
+
+// Check brings the accounts up to date and applies the budget. Call it
+// every BudgetCheckInterval from one goroutine that is not an event loop,
+// with forEachLoop running a function on the goroutine of every event loop
+// (with the loop's index) and returning when all have run:
+// reactor.Reactor.ForEachLoop.
+//
+// Output drains without the connection writing, so the published totals
+// only ever overstate what is held, by what drained since the holders were
+// last recounted. Check recounts them on their loops at every call once the
+// total may be near 3/4 of the budget (the published sum plus a quantum per
+// loop), else every budgetRecountEvery calls (100 ms) while anything is
+// held; otherwise it only sums the shards.
+func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
+	b.checks++
+	held := b.Held()
+	near := held+int64(len(b.shards))*b.quantum >= b.low || b.pressure.Load()
+	if !near && (held == 0 || b.checks%budgetRecountEvery != 0) {
+		return
+	}
+	// Output drains without the connection writing: recount every holder.
+	forEachLoop(func(loop int) { b.shards[loop].refresh(b, int32(loop)) })
+	held = b.Held()
+	switch {
+	case held >= b.soft:
+		b.pressure.Store(true)
+	case held < b.low:
+		b.pressure.Store(false)
+	}
+	if held <= b.limit {
+		return
+	}
+	cands := b.cands[:0]
+	for _, s := range b.shards {
+		cands = append(cands, s.cands...)
+	}
+	slices.SortFunc(cands, func(x, y budgetCand) int {
+		switch {
+		case x.held > y.held:
+			return -1
+		case x.held < y.held:
+			return 1
+		}
+		return 0
+	})
+	for _, cd := range cands {
+		if held <= b.limit {
+			break
+		}
+		s := b.shards[cd.shard]
+		s.victims = append(s.victims, cd.c)
+		held -= cd.held
+	}
+	clear(cands)
+	b.cands = cands[:0]
+	forEachLoop(func(loop int) { b.shards[loop].act(b) })
+}
+
+// set records that c holds n bytes (its shard's loop only) and returns what
+// it held before. The shard publishes when its total has moved by a
+// quantum; a rise that brings the sum to 7/8 of the budget stops slack.
+func (s *budgetShard) set(b *Budget, c *Conn, n int64) (before int64) {
+	if c.hidx == 0 {
+		if n == 0 {
+			return 0
+		}
+		s.holders = append(s.holders, budgetHold{c, n})
+		c.hidx = int32(len(s.holders))
+	} else {
+		h := &s.holders[c.hidx-1]
+		before = h.held
+		if n == before {
+			return before
+		}
+		if n == 0 {
+			s.remove(c)
+		} else {
+			h.held = n
+		}
+	}
+	s.total += n - before
+	if d := s.total - s.pub; d >= b.quantum || d <= -b.quantum {
+		s.publish()
+		if d > 0 && !b.pressure.Load() && b.Held() >= b.soft {
+			b.pressure.Store(true)
+		}
+	}
+	return before
+}
+
+// remove drops c from the holders (it holds nothing now).
+func (s *budgetShard) remove(c *Conn) {
+	i, last := int(c.hidx-1), len(s.holders)-1
+	if i != last {
+		s.holders[i] = s.holders[last]
+		s.holders[i].c.hidx = int32(i + 1)
+	}
+	s.holders[last] = budgetHold{}
+	s.holders = s.holders[:last]
+	c.hidx = 0
+	if cap(s.holders) > 64 && len(s.holders) < cap(s.holders)/4 {
+		s.holders = slices.Clone(s.holders) // give memory back after a peak
+	}
+}
+
+func (s *budgetShard) publish() {
+	s.pub = s.total
+	s.published.Store(s.total)
+}
+
+// refresh recounts every holder, publishes the exact total and lists the
+// holders as candidates for Check. On the shard's loop (index shard).
+func (s *budgetShard) refresh(b *Budget, shard int32) {
+	for i := len(s.holders) - 1; i >= 0; i-- {
+		c := s.holders[i].c
+		s.set(b, c, c.heldNow(c.t.OutboundBuffered()))
+	}
+	s.publish()
+	clear(s.cands)
+	s.cands = s.cands[:0]
+	for _, h := range s.holders {
+		s.cands = append(s.cands, budgetCand{h.c, h.held, shard})
+	}
+}
+
+// act closes the victims Check chose on this shard's loop, skipping those
+// that are gone since.
+func (s *budgetShard) act(b *Budget) {
+	for i, c := range s.victims {
+		s.victims[i] = nil
+		if c.hidx == 0 || c.state == stateLost || s.holders[c.hidx-1].c != c {
+			continue
+		}
+		if c.state == stateOpen {
+			b.closes.Add(1)
+			c.fail(frame.ClosePolicyViolation, "memory budget exceeded")
+			c.end()
+		} else {
+			b.aborts.Add(1)
+			c.abort()
+		}
+	}
+	s.victims = s.victims[:0]
+	clear(s.cands)
+	s.cands = s.cands[:0]
+}
