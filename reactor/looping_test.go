@@ -178,3 +178,30 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+// TestLoopingCallAllocs: after Start, each call re-arms the same
+// DelayedCall and allocates nothing (run by test.sh's allocation step).
+func TestLoopingCallAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	base := time.Unix(0, 0)
+	clk := &manualClock{now: base}
+	ts := newTimers(clk, base, false)
+	n := 0
+	lc := NewLoopingCall(timersScheduler{ts}, func() { n++ })
+	lc.Start(time.Second, false)
+	at := time.Duration(0)
+	tick := func() {
+		at += time.Second
+		clk.set(base.Add(at))
+		ts.expire(ts.now())
+	}
+	tick()
+	if a := testing.AllocsPerRun(1000, tick); a != 0 {
+		t.Fatalf("%.2f allocations per LoopingCall call; want 0", a)
+	}
+	if n != 1002 {
+		t.Fatalf("%d calls; want 1002", n)
+	}
+}

@@ -29,16 +29,22 @@ cp ../go.sum "$tmp/stock.sum"
 go build -o "$tmp/wsload" ./cmd/wsload
 
 run() { # run BINARY: one round, prints connects/s
-	local port=$((20000 + RANDOM % 10000))
 	# shellcheck disable=SC2086
-	taskset -c 0 "$tmp/$1" -addr "127.0.0.1:$port" $SERVER_ARGS -ping-interval 0 -shutdown-timeout 1s \
+	taskset -c 0 "$tmp/$1" -addr 127.0.0.1:0 -admin-addr '' $SERVER_ARGS -ping-interval 0 -shutdown-timeout 1s \
 		2>"$tmp/$1.log" &
 	server=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$tmp/$1.log" && break
+	local addr=
+	for _ in $(seq 400); do
+		addr=$(sed -n 's/.*msg=listening addr=\([^ ]*\).*/\1/p' "$tmp/$1.log")
+		[ -n "$addr" ] && break
 		sleep 0.05
 	done
-	taskset -c 1 "$tmp/wsload" -addr "127.0.0.1:$port" -path / -mode connect -conns 32 -size 16 \
+	if [ -z "$addr" ]; then
+		echo "$1 did not start:" >&2
+		cat "$tmp/$1.log" >&2
+		exit 1
+	fi
+	taskset -c 1 "$tmp/wsload" -addr "$addr" -path / -mode connect -conns 32 -size 16 \
 		-inflight 1 -rate 0 -warmup 1s -duration "$DURATION" -sources 8 -server-pid "$server" \
 		-loops 1 -json 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["connects_per_sec"]))'
