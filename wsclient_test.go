@@ -29,14 +29,25 @@ type wsConn struct {
 }
 
 // dialWS connects and completes the opening handshake.
-func dialWS(addr string) (*wsConn, error) { return dialWSExt(addr, "") }
+func dialWS(addr string) (*wsConn, error) { return dialWSWith(addr, nil, "") }
+
+// dialWSAfter is dialWS sending prefix first (a PROXY protocol header).
+func dialWSAfter(addr string, prefix []byte) (*wsConn, error) { return dialWSWith(addr, prefix, "") }
 
 // dialWSExt is dialWS offering the extensions ext (a
 // Sec-WebSocket-Extensions value; "" for none); ws.extensions is the
 // server's answer.
-func dialWSExt(addr, ext string) (*wsConn, error) {
+func dialWSExt(addr, ext string) (*wsConn, error) { return dialWSWith(addr, nil, ext) }
+
+// dialWSWith connects, sends prefix, and completes the opening handshake
+// offering the extensions ext.
+func dialWSWith(addr string, prefix []byte, ext string) (*wsConn, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write(prefix); err != nil {
+		c.Close()
 		return nil, err
 	}
 	ws := &wsConn{Conn: c, br: bufio.NewReaderSize(c, 64<<10), offer: ext}
