@@ -51,7 +51,7 @@ func adminAddr(adm *admin.Server) string {
 	if adm == nil {
 		return ""
 	}
-	return adm.Addr().String()
+	return adm.AddrString()
 }
 
 // closeAdmin stops the admin server, last, so that /healthz answers through

@@ -38,7 +38,8 @@ type config struct {
 	ProxyFrom        []netip.Prefix // peers allowed to send one
 	Procs            int            // worker processes on one port (procs.go); 1: this process serves
 
-	reusePort bool // listen with SO_REUSEPORT: set in a -procs worker, not a flag
+	reusePort      bool   // listen with SO_REUSEPORT: set in a -procs worker, not a flag
+	workerAdminDir string // -procs parent: directory of the workers' admin sockets (procs_admin.go), not a flag
 
 	// settings holds every flag's effective value (command line, then
 	// environment, then default), for the start line of the log.

@@ -59,9 +59,9 @@ var (
 	descWriteLimit = prometheus.NewDesc("wsreactor_write_buffer_limit_closes_total",
 		"Connections closed with 1008 for leaving more than -write-buffer-limit unread.", nil, nil)
 	descShed = prometheus.NewDesc("wsreactor_connections_shed_total",
-		"Connections refused at a limit, by limit (max_conns: upgrades answered 503 at -max-conns; open_files: connections closed unanswered as accepted, the process having no descriptor left).", []string{"limit"}, nil)
+		"Connections refused at a limit, by limit (max_conns: upgrades answered 503 at -max-conns; open_files: accepted and closed at once for want of a descriptor).", []string{"limit"}, nil)
 	descAcceptPauses = prometheus.NewDesc("wsreactor_accept_pauses_total",
-		"Times the listener was left unpolled for a backoff (10 ms doubling to 1 s) because not even the spare descriptor could shed a connection (ENFILE, ENOBUFS, ENOMEM).", nil, nil)
+		"Times the listener was left unpolled for a backoff because not even the spare descriptor could take a connection off the backlog.", nil, nil)
 	descLag = prometheus.NewDesc("wsreactor_event_loop_lag_seconds",
 		"How late a function due on the event loop every 250 ms ran, by loop.", []string{"loop"}, nil)
 )
@@ -139,7 +139,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(descWriteLimit, s.WriteLimitCloses)
 	counter(descShed, s.HandshakeFailures[protocol.CauseAtCapacity], "max_conns")
-	acc := c.r.AcceptStats() // rare-event atomics, read as they are
+	acc := c.r.AcceptStats()
 	counter(descShed, uint64(acc.Shed), "open_files")
 	counter(descAcceptPauses, uint64(acc.Pauses))
 }

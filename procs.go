@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -32,6 +32,12 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		return err
 	}
 	defer release()
+	if cfg.workerAdminDir, err = makeWorkerAdminDir(cfg); err != nil { // procs_admin.go
+		return err
+	}
+	if cfg.workerAdminDir != "" {
+		defer os.RemoveAll(cfg.workerAdminDir)
+	}
 	sup, err := supervisor.New(supervisor.Config{
 		Workers:     cfg.Procs,
 		Args:        func(i int) []string { return workerArgs(args, cfg, addr, i) },
@@ -41,15 +47,28 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	if err != nil {
 		return err
 	}
+	adm, err := startProcsAdmin(cfg, sup)
+	if err != nil {
+		return err
+	}
+	defer closeAdmin(adm, logger)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		select {
 		case <-sup.Ready():
-			logger.Info("listening", "addr", addr, "admin_addr", "", "procs", cfg.Procs, "loops", cfg.Loops,
+			setReady(adm, true)
+			logger.Info("listening", "addr", addr, "admin_addr", adminAddr(adm), "procs", cfg.Procs, "loops", cfg.Loops,
 				slog.Group("config", attrsAny(cfg.settings)...))
 			if started != nil {
 				started(sup)
 			}
 		case <-ctx.Done():
+		}
+		select {
+		case <-ctx.Done():
+			setReady(adm, false) // the workers drain from now
+		case <-done:
 		}
 	}()
 	return sup.Run(ctx)
@@ -59,18 +78,13 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 // every flag reaches the workers as given, followed by the per-worker
 // overrides (the flag package keeps the last value of a repeated flag): the
 // resolved address, one process, its share of the per-server limits
-// (workerLimits), its own CPU profile file, and a private admin server: the
-// admin address's host with port 0, so each worker's own /metrics is on a
-// free port its start line names (the parent runs no admin server).
+// (workerLimits), its own CPU profile file, and a private admin server on a
+// Unix socket that the parent's admin server scrapes (procs_admin.go).
 func workerArgs(args []string, cfg config, addr string, i int) []string {
 	out := append(slices.Clip(args), "-addr", addr, "-procs", "1")
 	out = append(out, workerLimits(cfg, i)...)
-	if cfg.AdminAddr != "" {
-		host, _, err := net.SplitHostPort(cfg.AdminAddr)
-		if err != nil {
-			host = "127.0.0.1"
-		}
-		out = append(out, "-admin-addr", net.JoinHostPort(host, "0"))
+	if cfg.workerAdminDir != "" {
+		out = append(out, "-admin-addr", workerAdminAddr(cfg.workerAdminDir, i)) // the parent scrapes it: procs_admin.go
 	}
 	if cfg.CPUProfile != "" {
 		out = append(out, "-cpuprofile", cfg.CPUProfile+".worker"+strconv.Itoa(i))

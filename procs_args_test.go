@@ -30,6 +30,7 @@ func TestWorkerArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	parent.workerAdminDir = "/tmp/admin-dir" // as runProcs sets it when -admin-addr is not empty
 	for i, wantConns := range []int{4, 3, 3} {
 		wa := workerArgs(args, parent, "127.0.0.1:4321", i)
 		w, err := parseFlags(newFlagSet(), wa)
@@ -37,7 +38,8 @@ func TestWorkerArgs(t *testing.T) {
 			t.Fatalf("worker %d args %q: %v", i, wa, err)
 		}
 		if w.Addr != "127.0.0.1:4321" || w.Procs != 1 || w.MaxConns != wantConns || w.Loops != 1 ||
-			strings.Join(w.Origins, ",") != "a,b" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) || w.AdminAddr != "127.0.0.1:0" {
+			strings.Join(w.Origins, ",") != "a,b" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) ||
+			w.AdminAddr != "unix:/tmp/admin-dir/worker"+string(rune('0'+i))+".sock" {
 			t.Errorf("worker %d: args %q gave %+v", i, wa, w)
 		}
 	}

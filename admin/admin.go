@@ -8,7 +8,9 @@
 //	/debug/pprof/  net/http/pprof
 //
 // It knows nothing of WebSocket or the reactor: the command hands it a
-// registry and flips its readiness.
+// registry and flips its readiness. A Federation serves several admin
+// servers' metrics as one (the workers of a -procs parent, each on a Unix
+// socket: Listen takes "unix:PATH").
 package admin
 
 import (
@@ -18,6 +20,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,11 +37,19 @@ type Server struct {
 	done  chan error
 }
 
-// Listen binds addr ("127.0.0.1:0" picks a free port: see Addr) and serves
-// in a goroutine of its own until Close. metrics is what /metrics exposes;
-// nil serves an empty exposition. The server starts not ready.
+// Listen binds addr and serves in a goroutine of its own until Close: a
+// TCP address ("127.0.0.1:0" picks a free port: see Addr), or "unix:PATH"
+// for a Unix socket (a stale socket file at PATH is replaced). metrics is
+// what /metrics exposes; nil serves an empty exposition. The server starts
+// not ready.
 func Listen(addr string, metrics prometheus.Gatherer) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	network, address := splitAddr(addr)
+	if network == "unix" {
+		if fi, err := os.Lstat(address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Remove(address) // left by a process that died
+		}
+	}
+	ln, err := net.Listen(network, address)
 	if err != nil {
 		return nil, fmt.Errorf("admin: listen on %q: %w", addr, err)
 	}
@@ -84,6 +96,22 @@ func (s *Server) Handler(metrics prometheus.Gatherer) http.Handler {
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// AddrString is the address in Listen's form: host:port, or unix:PATH.
+func (s *Server) AddrString() string {
+	if a := s.ln.Addr(); a.Network() == "unix" {
+		return "unix:" + a.String()
+	}
+	return s.ln.Addr().String()
+}
+
+// splitAddr splits Listen's address into a network and an address.
+func splitAddr(addr string) (network, address string) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return "unix", path
+	}
+	return "tcp", addr
+}
 
 // SetReady sets what /readyz answers: 200 when ready, 503 when not. The
 // command sets it once the WebSocket listener accepts and clears it when a

@@ -24,6 +24,7 @@ func BenchmarkInflate(b *testing.B) {
 		{"json1k", jsonText(1<<10, 41)},
 		{"json64k", jsonText(64<<10, 42)},
 		{"random64k", randomBytes(64<<10, 43)},
+		{"zeros1m", make([]byte, 1<<20)}, // a bomb's shape: long matches at distance 1
 	}
 	for _, in := range inputs {
 		stream := compress(b, in.data, flate.DefaultCompression, 0)

@@ -595,7 +595,11 @@ func (f *Inflater) fast(out, in []byte, o, i int) (int, int, error) {
 		}
 		n = uint(e & lenMask)
 		if n == 0 {
-			err = f.corrupt(i, "invalid distance code")
+			if f.dstMax == 0 {
+				err = f.corrupt(i, "length with no distance codes")
+			} else {
+				err = f.corrupt(i, "invalid distance code")
+			}
 			break
 		}
 		bitsv >>= n

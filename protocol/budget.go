@@ -50,10 +50,11 @@ const BudgetCheckInterval = 10 * time.Millisecond
 //
 // How far a burst can pass the budget: a loop publishing a rise sums the
 // shards and sets the slack refusal itself, so slack stops within
-// loops×quantum of crossing 7/8 of the budget. After that a connection
-// past WriteBufferLimit grows by at most one read's echo (the reactor's read
-// buffer, 64 KiB by default) before it is closed, and at most
-// budget/WriteBufferLimit connections can be past it. What remains is growth
+// loops×quantum (at most budget/16) of crossing 7/8 of the budget. After
+// that a connection past WriteBufferLimit grows by at most one read's echo
+// (the reactor's read buffer, 64 KiB by default) before it is closed, and
+// at most budget/WriteBufferLimit connections can be past it: budget/16
+// with the command's defaults, so both fit in the 1/8 left above 7/8. What remains is growth
 // of connections under WriteBufferLimit, which only Check sees: the total
 // can pass the budget by what the loops read in one BudgetCheckInterval (an
 // echo is never larger than its input plus frame headers), and Check brings
@@ -70,8 +71,13 @@ type Budget struct {
 
 	closes, aborts, refusals atomic.Int64
 
-	cands []budgetCand // Check's scratch
+	cands  []budgetCand // Check's scratch
+	checks int          // Check calls
 }
+
+// budgetRecountEvery: far from the budget, Check recounts the holders every
+// this many calls.
+const budgetRecountEvery = 10
 
 // budgetShard is one event loop's account. Apart from published, its fields
 // are touched only on that loop's goroutine (or by Check between the loops'
@@ -157,15 +163,24 @@ func (b *Budget) Stats() BudgetStats {
 // every BudgetCheckInterval from one goroutine that is not an event loop,
 // with forEachLoop running a function on the goroutine of every event loop
 // (with the loop's index) and returning when all have run:
-// reactor.Reactor.ForEachLoop. While the published total is under 3/4 of
-// the budget it does nothing but sum the shards.
+// reactor.Reactor.ForEachLoop.
+//
+// Output drains without the connection writing, so the published totals
+// only ever overstate what is held, by what drained since the holders were
+// last recounted. Check recounts them on their loops at every call once the
+// total may be near 3/4 of the budget (the published sum plus a quantum per
+// loop), else every budgetRecountEvery calls (100 ms) while anything is
+// held; otherwise it only sums the shards.
 func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
-	if b.Held() < b.low && !b.pressure.Load() {
+	b.checks++
+	held := b.Held()
+	near := held+int64(len(b.shards))*b.quantum >= b.low || b.pressure.Load()
+	if !near && (held == 0 || b.checks%budgetRecountEvery != 0) {
 		return
 	}
 	// Output drains without the connection writing: recount every holder.
 	forEachLoop(func(loop int) { b.shards[loop].refresh(b, int32(loop)) })
-	held := b.Held()
+	held = b.Held()
 	switch {
 	case held >= b.soft:
 		b.pressure.Store(true)

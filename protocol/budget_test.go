@@ -125,6 +125,28 @@ func TestBudgetCounts(t *testing.T) {
 	}
 }
 
+// TestBudgetRecountsFarFromTheBudget: output that drained without a write
+// stays counted until the holders are recounted: at every check near the
+// budget, and every budgetRecountEvery checks far from it, so that a stale
+// total cannot make a later rise refuse slack wrongly.
+func TestBudgetRecountsFarFromTheBudget(t *testing.T) {
+	h := newHarness(t, budgetConfig(1<<20, 1<<20), nil)
+	b := h.srv.Budget()
+	a := h.openOn(1)
+	a.hold(100000)
+	a.tr.buffered = 0 // the client read it all
+	for i := 1; i < budgetRecountEvery; i++ {
+		h.check()
+	}
+	if b.Held() != 100000 {
+		t.Fatalf("Held() = %d after %d checks far from the budget; want the stale 100000 (no recount yet)", b.Held(), budgetRecountEvery-1)
+	}
+	h.check()
+	if b.Held() != 0 || exactHeld(b) != 0 {
+		t.Fatalf("Held() = %d, exact %d after %d checks; want 0", b.Held(), exactHeld(b), budgetRecountEvery)
+	}
+}
+
 // TestBudgetThresholds: at 7/8 of the budget slack is refused; at the
 // budget nothing is closed; one byte past it the largest holder is closed
 // with 1008; far past it at once, the largest are closed until the rest

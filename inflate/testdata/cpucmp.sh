@@ -12,10 +12,10 @@ cd "$(dirname "$0")/.."
 bin=$(mktemp)
 trap 'rm -f "$bin"' EXIT
 go test -c -o "$bin" . >/dev/null
-declare -A N=([json1k]=100000 [json64k]=4000 [random64k]=300000)
+declare -A N=([json1k]=100000 [json64k]=4000 [random64k]=300000 [zeros1m]=1500)
 cpu() { { /usr/bin/time -f '%U %S' "$bin" -test.run '^$' -test.bench "Inflate/$1/$2\$" -test.benchtime "$3x" >/dev/null; } 2>&1 | awk '{print $1+$2}'; }
 for _ in $(seq "${1:-3}"); do
-	for name in json1k json64k random64k; do
+	for name in ${NAMES:-json1k json64k random64k zeros1m}; do
 		for impl in inflate stdlib; do
 			base=$(cpu "$name" "$impl" 1)
 			full=$(cpu "$name" "$impl" "${N[$name]}")

@@ -10,6 +10,7 @@
 //	go run ./cmd/compare                      # the full comparison (about 40 minutes)
 //	go run ./cmd/compare -quick               # a few seconds: wsreactor and the TCP ceiling, for CI
 //	go run ./cmd/compare -soak                # issue 4's soak: 15,000 conns at 1 msg/s for 10 minutes
+//	go run ./cmd/compare -scenarios c200k     # issue 8: 200,000 conns over -procs workers, 1 msg/10 s each
 //	go run ./cmd/compare -servers wsreactor,nbio -scenarios echo -rounds 1 -out /tmp/r
 //
 // Run it from the bench directory (or give -bench-dir). A peer that cannot
@@ -61,7 +62,15 @@ func run(args []string) int {
 		soakConns  = fs.Int("soak-conns", 15000, "-soak: connections")
 		soakDur    = fs.Duration("soak-duration", 10*time.Minute, "-soak: measured window")
 		soakEvery  = fs.Duration("soak-interval", 10*time.Second, "-soak: sampling period")
+		c200k      = C200kOptions{}
 	)
+	fs.IntVar(&c200k.Conns, "c200k-conns", 200000, "-scenarios c200k: connections in all")
+	fs.IntVar(&c200k.Procs, "c200k-procs", 12, "-scenarios c200k: server processes (the open-file limit is 20,000 per process)")
+	fs.IntVar(&c200k.Clients, "c200k-clients", 12, "-scenarios c200k: wsload processes")
+	fs.IntVar(&c200k.Sources, "c200k-sources", 16, "-scenarios c200k: client source addresses 127.0.0.1..N (about 28,000 ports each)")
+	fs.Float64Var(&c200k.Rate, "c200k-rate", 0.1, "-scenarios c200k: messages per second per connection")
+	fs.DurationVar(&c200k.Warmup, "c200k-warmup", 45*time.Second, "-scenarios c200k: traffic before each wsload's window (longer than connecting takes)")
+	fs.DurationVar(&c200k.Hold, "c200k-hold", 60*time.Second, "-scenarios c200k: measured window")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -98,6 +107,17 @@ func run(args []string) int {
 	if *soak {
 		*servers = Wsreactor
 		*requireAll = true
+	}
+	isC200k := *scenarios == "c200k"
+	if isC200k {
+		if !set["servers"] {
+			*servers = strings.Join(c200kServers, ",")
+		}
+		if c200k.Conns < 1 || c200k.Procs < 1 || c200k.Clients < 1 || c200k.Sources < 1 || c200k.Rate <= 0 {
+			logf("-c200k-*: connections, processes, clients and sources need at least 1, the rate more than 0")
+			return 2
+		}
+		*scenarios = "all" // unused below
 	}
 	scs, err := SelectScenarios(allScenarios, *scenarios)
 	if err != nil {
@@ -180,6 +200,24 @@ func run(args []string) int {
 		out = resultsDir
 	}
 
+	if isC200k {
+		rep.Command = "go run ./cmd/compare " + strings.Join(args, " ")
+		rows, err := r.RunC200k(c200k, srvs, rep, out)
+		logf("c200k written to %s", filepath.Join(out, "c200k.md"))
+		if *readme && sameDir(out, resultsDir) {
+			for _, readmePath := range []string{filepath.Join(dir, "README.md"), filepath.Join(filepath.Dir(dir), "README.md")} {
+				if ferr := fillC200kReadme(readmePath, rep, c200k, rows, srvs); ferr != nil {
+					logf("%v", ferr)
+				}
+			}
+		}
+		if err != nil {
+			logf("%v", err)
+			failed = true
+			return 1
+		}
+		return 0
+	}
 	if *soak {
 		err := r.RunSoak(SoakOptions{Conns: *soakConns, Duration: *soakDur, Interval: *soakEvery}, rep, out)
 		logf("soak written to %s", filepath.Join(out, "soak.md"))

@@ -273,15 +273,6 @@ const (
 // path with the report (charts linked under linkPrefix). A README without
 // the markers is left alone.
 func FillReadme(path string, rep *Report, linkPrefix string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("compare: %v", err)
-	}
-	text := string(b)
-	i, j := strings.Index(text, readmeBegin), strings.Index(text, readmeEnd)
-	if i < 0 || j < i {
-		return fmt.Errorf("compare: %s has no %s ... %s section to fill", path, readmeBegin, readmeEnd)
-	}
 	var charts []string
 	for _, name := range chartNames {
 		c := name + "." + chartFormat
@@ -289,6 +280,24 @@ func FillReadme(path string, rep *Report, linkPrefix string) error {
 			charts = append(charts, c)
 		}
 	}
-	filled := text[:i+len(readmeBegin)] + "\n" + rep.body(charts, linkPrefix, "###") + text[j:]
-	return os.WriteFile(path, []byte(filled), 0o644)
+	return fillBetween(path, readmeBegin, readmeEnd, rep.body(charts, linkPrefix, "###"), true)
+}
+
+// fillBetween replaces the text between the begin and end markers of the
+// file at path with body. A file without the markers is an error when
+// required, else left alone.
+func fillBetween(path, begin, end, body string, required bool) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("compare: %v", err)
+	}
+	text := string(b)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		if required {
+			return fmt.Errorf("compare: %s has no %s ... %s section to fill", path, begin, end)
+		}
+		return nil
+	}
+	return os.WriteFile(path, []byte(text[:i+len(begin)]+"\n"+body+text[j:]), 0o644)
 }

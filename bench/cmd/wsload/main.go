@@ -88,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	allowErrors := fl.Bool("allow-errors", false, "exit 0 even if connections failed or bytes mismatched")
 	verbose := fl.Bool("v", false, "progress on stderr")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of wsload itself to `file`")
+	histFile := fl.String("hist", "", "write the latency histogram (HdrHistogram snapshot, JSON, nanoseconds) to `file`, to merge several wsload runs")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -116,6 +117,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsload: %v\n", err)
 		if res.Mode == "" {
 			return 2
+		}
+	}
+	if *histFile != "" && res.Hist != nil {
+		if b, err := json.Marshal(res.Hist); err != nil || os.WriteFile(*histFile, b, 0o644) != nil {
+			fmt.Fprintf(stderr, "wsload: -hist %q: could not write the histogram\n", *histFile)
 		}
 	}
 	if *asJSON {

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // contractFields are the JSON keys the runner reads (design contract).
@@ -97,5 +100,39 @@ func TestExitCodes(t *testing.T) {
 	}
 	if code, _, _ := wsload(t, "-nosuchflag"); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}
+
+// TestHistFile: -hist writes the latency histogram, whose count is the
+// messages measured and whose percentiles match the JSON line's.
+func TestHistFile(t *testing.T) {
+	addr := tcpServer(t, func(c net.Conn) { io.Copy(c, c) })
+	path := t.TempDir() + "/hist.json"
+	code, out, errOut := wsload(t, "-addr", addr, "-raw", "-conns", "2", "-size", "64",
+		"-warmup", "50ms", "-duration", "200ms", "-json", "-hist", path)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, errOut)
+	}
+	var res struct {
+		Msgs  int64   `json:"msgs"`
+		P99us float64 `json:"p99_us"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &res); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("-hist wrote no file: %v", err)
+	}
+	var snap hdrhistogram.Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		t.Fatalf("-hist file: %v", err)
+	}
+	h := hdrhistogram.Import(&snap)
+	if h.TotalCount() < res.Msgs || res.Msgs == 0 {
+		t.Errorf("histogram holds %d values; %d messages were measured", h.TotalCount(), res.Msgs)
+	}
+	if p99 := float64(h.ValueAtQuantile(99)) / 1e3; p99 < res.P99us*0.5 || p99 > res.P99us*2+1 {
+		t.Errorf("histogram p99 %.1f µs; the JSON line says %.1f µs", p99, res.P99us)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Error kinds.
@@ -64,6 +66,10 @@ type Result struct {
 	FirstErrors       []string         `json:"first_errors,omitempty"`
 	ServerRSSBeforeKB int64            `json:"server_rss_before_kb"` // idle mode
 	ClientRSSKB       int64            `json:"client_rss_kb"`
+
+	// Hist is the latency histogram (nanoseconds) behind the percentiles,
+	// for merging the runs of several wsload processes (wsload -hist).
+	Hist *hdrhistogram.Snapshot `json:"-"`
 }
 
 // Failed reports whether any connection failed or any byte mismatched.
@@ -165,6 +171,7 @@ func (r *runner) stop() Result {
 		q := func(p float64) float64 { return round(float64(min(hist.ValueAtQuantile(p), st.maxLat))/1e3, 1) }
 		res.P50us, res.P99us, res.P999us = q(50), q(99), q(99.9)
 		res.MaxUs = round(float64(st.maxLat)/1e3, 1)
+		res.Hist = hist.Export()
 	}
 	if r.srv0.err == nil && r.srv1.err == nil && cfg.ServerPID > 0 && w > 0 {
 		res.ServerCPUs = round(r.srv1.cpu-r.srv0.cpu, 2)

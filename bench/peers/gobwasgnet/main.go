@@ -6,7 +6,7 @@
 // with gobwas/ws (ws.ReadHeaderBuffer, ws.CheckHeader, ws.Cipher) and writes
 // the echoes with ws.WriteHeaderBuffer.
 //
-//	gobwasgnet -addr 127.0.0.1:9001 -loops 1
+//	gobwasgnet -addr 127.0.0.1:9001 -loops 1 [-reuseport]
 //
 // Unlike the example it logs nothing per message and writes all the echoes
 // owed for one read with a single Write (as wsreactor does), it handles
@@ -227,7 +227,7 @@ func main() {
 	proto := "tcp://" + cfg.Addr
 	peer.OnSignal(func() { _ = gnet.Stop(context.Background(), proto) })
 	log.Printf("gobwasgnet: listening on %s (loops %d)", cfg.Addr, cfg.Loops)
-	if err := gnet.Run(&server{maxMessage: cfg.MaxMessage}, proto, gnet.WithNumEventLoop(cfg.Loops)); err != nil {
+	if err := gnet.Run(&server{maxMessage: cfg.MaxMessage}, proto, gnet.WithNumEventLoop(cfg.Loops), gnet.WithReusePort(cfg.ReusePort)); err != nil {
 		log.Fatalf("gobwasgnet: %v", err)
 	}
 }

@@ -2,7 +2,7 @@
 // on github.com/lesismal/nbio (nbhttp engine + websocket upgrader), the
 // strongest Go library for many connections.
 //
-//	nbio -addr 127.0.0.1:9001 -loops 1 [-executor pool|sync]
+//	nbio -addr 127.0.0.1:9001 -loops 1 [-executor pool|sync] [-reuseport]
 //
 // Settings follow nbio's own million-connection example (MaxLoad 1,000,000,
 // ReleaseWebsocketPayload so payload buffers return to nbio's pool after
@@ -21,6 +21,7 @@ package main
 import (
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"time"
 
@@ -59,6 +60,7 @@ func main() {
 		ReleaseWebsocketPayload: true,
 		IOMod:                   nbhttp.IOModNonBlocking,
 		Handler:                 handler,
+		Listen:                  func(network, addr string) (net.Listener, error) { return peer.Listen(network, addr, cfg.ReusePort) },
 	}
 	switch *executor {
 	case "pool":

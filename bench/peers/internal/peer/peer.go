@@ -3,12 +3,16 @@
 package peer
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config is the command line every Go peer takes.
@@ -16,6 +20,7 @@ type Config struct {
 	Addr       string // -addr: TCP address to listen on
 	Loops      int    // -loops: event loops, and GOMAXPROCS
 	MaxMessage int64  // -max-message: largest message in bytes
+	ReusePort  bool   // -reuseport: listen with SO_REUSEPORT, so several processes share the port
 }
 
 // Parse defines the common flags on flag.CommandLine (after the caller has
@@ -26,6 +31,7 @@ func Parse(name string) Config {
 	flag.StringVar(&c.Addr, "addr", "127.0.0.1:9001", "TCP address to listen on")
 	flag.IntVar(&c.Loops, "loops", 1, "event loops (pollers) and GOMAXPROCS")
 	flag.Int64Var(&c.MaxMessage, "max-message", 64<<20, "largest message in bytes")
+	flag.BoolVar(&c.ReusePort, "reuseport", false, "listen with SO_REUSEPORT (several processes on one port)")
 	flag.Parse()
 	if c.Loops < 1 {
 		fmt.Fprintf(os.Stderr, "%s: -loops %d: need at least 1\n", name, c.Loops)
@@ -33,6 +39,23 @@ func Parse(name string) Config {
 	}
 	runtime.GOMAXPROCS(c.Loops)
 	return c
+}
+
+// Listen is net.Listen, with SO_REUSEPORT set before bind when reusePort.
+func Listen(network, addr string, reusePort bool) (net.Listener, error) {
+	var lc net.ListenConfig
+	if reusePort {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	return lc.Listen(context.Background(), network, addr)
 }
 
 // OnSignal runs stop on its own goroutine when SIGINT or SIGTERM arrives.
