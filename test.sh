@@ -68,7 +68,7 @@ go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/prox
 go test -count=1 -run 'DoesNotAllocate' . # the command's own guards (-proxy-protocol)
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate; do
+for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate ./supervisor; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s -parallel 2 "$pkg"
