@@ -290,6 +290,16 @@ func TestHAProxyEndToEnd(t *testing.T) {
 		t.Fatalf("the client's address is also the proxy's: the server did not tell them apart")
 	}
 
+	// HAProxy's connections all carried valid PROXY headers.
+	for i, p := range instances {
+		_, body, err := httpGet("http://" + p.admin + "/metrics")
+		for _, reason := range refusalLabels {
+			if want := `wsreactor_proxy_refused_total{reason="` + reason + `"} 0` + "\n"; err != nil || !strings.Contains(body, want) {
+				t.Errorf("instance %d /metrics: no %q (%v)", i, want, err)
+			}
+		}
+	}
+
 	// Drain the busiest instance while six clients stream through HAProxy.
 	cmd := exec.Command(interopPython, script, "drain", uri, certFile, "6", "5")
 	stdout, err := cmd.StdoutPipe()

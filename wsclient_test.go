@@ -26,9 +26,16 @@ type wsConn struct {
 }
 
 // dialWS connects and completes the opening handshake.
-func dialWS(addr string) (*wsConn, error) {
+func dialWS(addr string) (*wsConn, error) { return dialWSAfter(addr, nil) }
+
+// dialWSAfter is dialWS sending prefix first (a PROXY protocol header).
+func dialWSAfter(addr string, prefix []byte) (*wsConn, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write(prefix); err != nil {
+		c.Close()
 		return nil, err
 	}
 	ws := &wsConn{Conn: c, br: bufio.NewReaderSize(c, 64<<10)}

@@ -9,7 +9,6 @@ type Server struct {
 	cfg      Config
 	app      func() Handler
 	open     atomic.Int64 // upgraded connections not yet lost
-	atCap    atomic.Int64 // upgrades refused with 503 because MaxConns were open
 	shutting atomic.Bool
 	budget   *Budget  // nil without Config.MemoryBudget
 	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
@@ -77,12 +76,6 @@ func (s *Server) InitConn(c *Conn) { *c = Conn{srv: s} }
 // Open returns the number of open (upgraded, not yet lost) connections.
 func (s *Server) Open() int64 { return s.open.Load() }
 
-// ShedAtCap is the number of upgrade requests answered 503 with
-// Retry-After because MaxConns connections were open (not those refused
-// during shutdown). An atomic: it moves once per refused connection, never
-// per message.
-func (s *Server) ShedAtCap() int64 { return s.atCap.Load() }
-
 // Shutdown marks the server as shutting down: from now on upgrade requests
 // get 503 with Retry-After. Open connections are untouched; call
 // Conn.GoingAway on each (on its own event loop) to close them.
@@ -97,7 +90,6 @@ func (s *Server) acquire() bool {
 	n := s.open.Add(1)
 	if max := s.cfg.MaxConns; max > 0 && n > int64(max) {
 		s.open.Add(-1)
-		s.atCap.Add(1)
 		return false
 	}
 	return true
