@@ -74,7 +74,7 @@ step "memory budget under many non-reading clients (without the race detector)"
 go test -count=1 -run 'TestMemoryBudgetManyUnderLimit' .
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate; do
+for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate ./supervisor; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 1s -parallel 2 "$pkg"

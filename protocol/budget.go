@@ -54,11 +54,14 @@ const BudgetCheckInterval = 10 * time.Millisecond
 // that a connection past WriteBufferLimit grows by at most one read's echo
 // (the reactor's read buffer, 64 KiB by default) before it is closed, and
 // at most budget/WriteBufferLimit connections can be past it: budget/16
-// with the command's defaults, so both fit in the 1/8 left above 7/8. What remains is growth
-// of connections under WriteBufferLimit, which only Check sees: the total
-// can pass the budget by what the loops read in one BudgetCheckInterval (an
-// echo is never larger than its input plus frame headers), and Check brings
-// it back under.
+// with the command's defaults, so both fit in the 1/8 left above 7/8. What
+// remains is growth of connections under WriteBufferLimit, which only Check
+// sees: the total can pass the budget by what the loops read in one
+// BudgetCheckInterval (an echo is never larger than its input plus frame
+// headers), and Check brings it back under.
+//
+// Drained output is seen only when the holders are recounted (Check), so
+// between recounts the totals overstate what is held, never understate it.
 //
 // Check must be called every BudgetCheckInterval from one goroutine; the
 // other methods are safe from any goroutine.

@@ -1,6 +1,9 @@
 package protocol
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Server holds what the connections of one listening server share: the
 // configuration, the application and the count of open connections. Its
@@ -12,6 +15,9 @@ type Server struct {
 	shutting atomic.Bool
 	budget   *Budget  // nil without Config.MemoryBudget
 	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
+
+	loopPools  []deflatePool // one per event loop (deflate_pool.go)
+	sharedPool deflatePool   // for transports that do not say their loop
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -25,7 +31,11 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	s := &Server{cfg: cfg, app: app}
+	if cfg.Deflate.Level == 0 {
+		cfg.Deflate.Level = DefaultDeflateLevel
+	}
+	cfg.Deflate.Level = min(max(cfg.Deflate.Level, 1), 9)
+	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, max(cfg.Loops, 0))}
 	s.stats = make([]*Stats, min(max(cfg.Loops, 1), 1<<16)) // Conn.loop is a uint16
 	for i := range s.stats {
 		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
@@ -33,6 +43,7 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MemoryBudget > 0 {
 		s.budget = newBudget(cfg.MemoryBudget, len(s.stats))
 	}
+	s.sharedPool.mu = new(sync.Mutex)
 	return s
 }
 
