@@ -251,7 +251,7 @@ func (s *budgetShard) set(b *Budget, c *Conn, n int64) (before int64) {
 	if d := s.total - s.pub; d >= b.quantum || d <= -b.quantum {
 		s.publish()
 		if d > 0 && !s.braking {
-			b.rose(s)
+			b.rose(s, c)
 		}
 	}
 	return before
@@ -261,13 +261,13 @@ func (s *budgetShard) set(b *Budget, c *Conn, n int64) (before int64) {
 // rare): from 7/8 of the budget slack is refused at once; past the budget
 // the loop drops its own closing connections at once (brake) and wakes the
 // checker rather than leave the rest to its next tick.
-func (b *Budget) rose(s *budgetShard) {
+func (b *Budget) rose(s *budgetShard, cur *Conn) {
 	held := b.Held()
 	if held >= b.soft && !b.pressure.Load() {
 		b.pressure.Store(true)
 	}
 	if held > b.limit {
-		s.brake(b, held)
+		s.brake(b, held, cur)
 		select {
 		case b.wake <- struct{}{}:
 		default:
@@ -287,7 +287,11 @@ func (b *Budget) rose(s *budgetShard) {
 //     reading and growing, and the next brake or Check drops them if they
 //     do not read. Under the ceiling open connections are left to Check,
 //     which closes the largest over all loops.
-func (s *budgetShard) brake(b *Budget, held int64) {
+//
+// cur is the connection whose accounting published the rise: it is in the
+// middle of writing, so its close frame is only queued (its own flush
+// writes it); another connection's is written at once.
+func (s *budgetShard) brake(b *Budget, held int64, cur *Conn) {
 	share := int64(float64(held-b.limit) * float64(s.total) / float64(held))
 	ceiling := held > b.limit+b.limit/8
 	drops := s.drops[:0]
@@ -315,7 +319,9 @@ func (s *budgetShard) brake(b *Budget, held int64) {
 		if h.c.state == stateOpen {
 			b.closes.Add(1)
 			h.c.fail(frame.ClosePolicyViolation, "memory budget exceeded")
-			h.c.end()
+			if h.c != cur {
+				h.c.end()
+			}
 		} else if h.c.state != stateLost {
 			b.aborts.Add(1)
 			h.c.abort()

@@ -315,6 +315,25 @@ func TestBudgetBrake(t *testing.T) {
 	}
 }
 
+// TestBudgetBrakeMidWrite: a connection that brakes on itself in the middle
+// of writing a large message outside DataReceived (the payload is written
+// after its header, apart) still sends well-formed frames: the message,
+// then the close.
+func TestBudgetBrakeMidWrite(t *testing.T) {
+	h := newHarness(t, budgetConfig(80000, 1<<20), nil)
+	c := h.openOn(0)
+	c.tr.buffered = 100000 // past 9/8 of the budget after the write
+	msg := bytes.Repeat([]byte{9}, directAt)
+	if err := c.c.WriteMessage(frame.OpBinary, msg); err != nil {
+		t.Fatal(err)
+	}
+	o := parseOutput(c.tr.out)
+	if len(o.problems) != 0 || len(o.msgs) != 1 || len(o.msgs[0].data) != directAt || !budgetClosed(c) || !c.tr.lost {
+		t.Fatalf("problems %v, %d messages, closed %v %v %q, LoseConnection %v; want the message, then 1008",
+			o.problems, len(o.msgs), o.closed, o.code, o.reason, c.tr.lost)
+	}
+}
+
 // TestBudgetSlackRefusedBeforeClosing: from 7/8 of the budget, a client
 // whose echo backs up past WriteBufferLimit on slack and still grows is
 // closed with 1008; nothing else is closed while the total stays under the
