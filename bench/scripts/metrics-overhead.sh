@@ -10,7 +10,9 @@
 #         scraped every second during the run
 #
 # Server on CPU 0 with -loops 1, wsload on CPU 1 (as bench/cmd/compare does).
-# It prints each run's msgs/s and the medians' ratios to base.
+# It prints each run's msgs/s and the server's CPU time per message, and the
+# medians' ratios to base. On a shared machine throughput swings with the
+# neighbours; CPU per message is the steadier measure of what counting costs.
 #
 #   bench/scripts/metrics-overhead.sh [ROUNDS] [BASE]
 #   DURATION=10s bench/scripts/metrics-overhead.sh 5
@@ -49,10 +51,10 @@ run() {
 	[ -n "$scraper" ] && kill "$scraper" 2>/dev/null
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
-	python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(int(r["msgs_per_sec"]), r["errors"])' "$out"
+	python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(int(r["msgs_per_sec"]), "%.3f" % (r["server_cpu_s"] / max(r["msgs"], 1) * 1e6), r["errors"])' "$out"
 }
 
-declare -A results
+declare -A results cpus
 for r in $(seq "$ROUNDS"); do
 	for cfg in base off on; do
 		case $cfg in
@@ -60,14 +62,17 @@ for r in $(seq "$ROUNDS"); do
 		off) line=$(run off "$work/wsreactor") ;;
 		on) line=$(run on "$work/wsreactor" "127.0.0.1:$(free_port)") ;;
 		esac
-		echo "round $r $cfg: msgs/s errors = $line"
-		results[$cfg]+="${line%% *} "
+		echo "round $r $cfg: msgs/s, server CPU µs/msg, errors = $line"
+		read -r rate cpu _ <<<"$line"
+		results[$cfg]+="$rate "
+		cpus[$cfg]+="$cpu "
 	done
 done
-python3 - "${results[base]}" "${results[off]}" "${results[on]}" <<'PY'
+python3 - "${results[base]}" "${results[off]}" "${results[on]}" "${cpus[base]}" "${cpus[off]}" "${cpus[on]}" <<'PY'
 import statistics, sys
-base, off, on = ([int(x) for x in a.split()] for a in sys.argv[1:4])
+base, off, on, cb, co, cn = ([float(x) for x in a.split()] for a in sys.argv[1:7])
 mb, mo, mn = statistics.median(base), statistics.median(off), statistics.median(on)
-print(f"median msgs/s: base {mb:.0f}, off {mo:.0f}, on {mn:.0f}")
-print(f"off/base {mo/mb:.3f}, on/base {mn/mb:.3f}, on/off {mn/mo:.3f}")
+print(f"median msgs/s: base {mb:.0f}, off {mo:.0f}, on {mn:.0f}; off/base {mo/mb:.3f}, on/base {mn/mb:.3f}")
+mb, mo, mn = statistics.median(cb), statistics.median(co), statistics.median(cn)
+print(f"median server CPU per message: base {mb:.3f} us, off {mo:.3f} us, on {mn:.3f} us; off/base {mo/mb:.3f}, on/base {mn/mb:.3f}")
 PY
