@@ -63,7 +63,7 @@ var (
 	descAcceptPauses = prometheus.NewDesc("wsreactor_accept_pauses_total",
 		"Times the listener was left unpolled for a backoff because not even the spare descriptor could take a connection off the backlog.", nil, nil)
 	descLag = prometheus.NewDesc("wsreactor_event_loop_lag_seconds",
-		"How late a function due on the event loop every 250 ms ran, by loop.", []string{"loop"}, nil)
+		"How late a function due on the event loop every 500 ms ran, by loop.", []string{"loop"}, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {

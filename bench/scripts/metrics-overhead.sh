@@ -9,7 +9,10 @@
 #   on    the command built from this tree, admin server on and /metrics
 #         scraped every second during the run
 #
-# Server on CPU 0 with -loops 1, wsload on CPU 1 (as bench/cmd/compare does).
+# The two builds from this tree also get NEWFLAGS (default -memory-budget 0:
+# the base predates the memory budget, whose periodic check is not what is
+# measured here). Server on CPU 0 with -loops 1, wsload on CPU 1 (as
+# bench/cmd/compare does).
 # It prints each run's msgs/s and the server's CPU time per message, and the
 # medians' ratios to base. On a shared machine throughput swings with the
 # neighbours; CPU per message is the steadier measure of what counting costs.
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${1:-5}
 BASE=${2:-19ee667}
 DURATION=${DURATION:-5s}
+NEWFLAGS=${NEWFLAGS--memory-budget 0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -31,11 +35,13 @@ go build -o "$work/wsreactor" .
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# run NAME BIN [ADMIN]: one server start, one wsload run; prints msgs/s.
+# run NAME BIN ADMIN [FLAGS...]: one server start, one wsload run; prints
+# msgs/s, server CPU µs per message and errors.
 run() {
-	local name=$1 bin=$2 admin=${3:-} port scraper=""
+	local name=$1 bin=$2 admin=$3 port scraper=""
+	shift 3
 	port=$(free_port)
-	taskset -c 0 "$bin" -addr "127.0.0.1:$port" -loops 1 -ping-interval 0 -admin-addr "$admin" 2>"$work/$name.log" &
+	taskset -c 0 "$bin" -addr "127.0.0.1:$port" -loops 1 -ping-interval 0 -admin-addr "$admin" "$@" 2>"$work/$name.log" &
 	local pid=$!
 	for _ in $(seq 100); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
@@ -58,9 +64,11 @@ declare -A results cpus
 for r in $(seq "$ROUNDS"); do
 	for cfg in base off on; do
 		case $cfg in
-		base) line=$(run base "$work/wsreactor-base") ;;
-		off) line=$(run off "$work/wsreactor") ;;
-		on) line=$(run on "$work/wsreactor" "127.0.0.1:$(free_port)") ;;
+		base) line=$(run base "$work/wsreactor-base" "") ;;
+		# shellcheck disable=SC2086
+		off) line=$(run off "$work/wsreactor" "" $NEWFLAGS) ;;
+		# shellcheck disable=SC2086
+		on) line=$(run on "$work/wsreactor" "127.0.0.1:$(free_port)" $NEWFLAGS) ;;
 		esac
 		echo "round $r $cfg: msgs/s, server CPU µs/msg, errors = $line"
 		read -r rate cpu _ <<<"$line"
