@@ -182,7 +182,7 @@ func floodPastLimit(t *testing.T, args ...string) {
 		early = 40  // clients connected before the flood
 		flood = 600 // connections of the flood: twice the limit
 	)
-	p := startProcLimited(t, limit, append(args, "-handshake-timeout", "60s")...)
+	p := startProcLimited(t, limit, append(args, "-handshake-timeout", "60s", "-admin-addr", "127.0.0.1:0")...)
 	if log := p.logText(); !strings.Contains(log, fmt.Sprintf(`open_files.soft=%d open_files.hard=%d max_conns=`, limit, limit)) ||
 		!regexp.MustCompile(`max_conns=\d+ max_conns_why="\d+ \(open-file limit 300 less \d+`).MatchString(log) {
 		t.Fatalf("start log does not state the limit and the derived cap:\n%s", log)
@@ -316,6 +316,13 @@ func floodPastLimit(t *testing.T, args ...string) {
 	}
 	echoAll("recovered")
 	p.alive(t)
+
+	// The admin server (its own listener: at the limit it could not
+	// accept either) counts what the clients saw.
+	m := scrape(t, p.admin)
+	if got := m["wsreactor_connections_shed_total{limit=open_files}"]; got < float64(shed+trickle) {
+		t.Errorf("wsreactor_connections_shed_total{limit=open_files} = %v; the clients saw %d shed", got, shed+trickle)
+	}
 }
 
 // TestHostileDerivedMaxConns: under an open-file limit of 120 the derived

@@ -100,7 +100,8 @@ func TestInteropGorilla(t *testing.T) {
 	t.Run("Handshake", func(t *testing.T) {
 		for _, tc := range interopOffers {
 			// EnableCompression offers permessage-deflate, which the
-			// server does not implement: it must not accept it (§9.1).
+			// server declines without -deflate (§9.1; with it:
+			// TestInteropGorillaDeflate).
 			c, resp := gorillaDial(t, addr, gorilla.Dialer{Subprotocols: tc.offer, EnableCompression: true})
 			if got := c.Subprotocol(); got != tc.want {
 				t.Errorf("offer %q: subprotocol %q, want %q", tc.offer, got, tc.want)

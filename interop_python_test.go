@@ -18,3 +18,14 @@ func TestInteropPython(t *testing.T) {
 	}
 	interopRunScript(t, interopPython, "testdata/interop/python/client.py").check(t)
 }
+
+// TestInteropPythonDeflate runs the same script against servers with
+// -deflate: websockets offers permessage-deflate by default and compresses
+// every message (RFC 7692).
+func TestInteropPythonDeflate(t *testing.T) {
+	t.Parallel()
+	if err := exec.Command(interopPython, "-c", "import websockets").Run(); err != nil {
+		interopSkip(t, "python3-websockets not installed: apt-get install python3-websockets (or run ./test.sh)")
+	}
+	interopRunScriptWith(t, true, interopPython, "testdata/interop/python/client.py").check(t)
+}

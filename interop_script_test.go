@@ -54,6 +54,8 @@ type interopReport struct {
 		Code    int    `json:"code"`    // close code after a text frame of invalid UTF-8
 		Skipped string `json:"skipped"` // why the library could not send it
 	} `json:"invalid_utf8"`
+	deflate bool // the servers ran with -deflate: an extension is expected
+
 	TooBig struct {
 		Code         int  `json:"code"`           // close code after a 1025-byte message to a 1024 limit
 		AtLimitEqual bool `json:"at_limit_equal"` // a 1024-byte message echoed byte-exact
@@ -76,8 +78,19 @@ func interopSkip(t *testing.T, how string) {
 // decodes what the script printed.
 func interopRunScript(t *testing.T, argv ...string) *interopReport {
 	t.Helper()
-	addr := startServer(t, testConfig())
-	small := interopSmallServer(t)
+	return interopRunScriptWith(t, false, argv...)
+}
+
+// interopRunScriptWith is interopRunScript with both servers started with
+// -deflate when deflate is set: the script's whole run then goes through
+// permessage-deflate wherever its library compresses.
+func interopRunScriptWith(t *testing.T, deflate bool, argv ...string) *interopReport {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Deflate = deflate
+	addr := startServer(t, cfg)
+	cfg.MaxMessage = 1024
+	small := startServer(t, cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), interopScriptTimeout)
 	defer cancel()
@@ -97,6 +110,7 @@ func interopRunScript(t *testing.T, argv ...string) *interopReport {
 		t.Fatalf("%s printed %q: %v", strings.Join(argv, " "), stdout.Bytes(), err)
 	}
 	t.Logf("%s ran in %v", r.Client, time.Since(start).Round(time.Millisecond))
+	r.deflate = deflate
 	return &r
 }
 
@@ -110,7 +124,9 @@ type interopSubprotocol struct {
 // check asserts every observation of r.
 func (r *interopReport) check(t *testing.T) {
 	t.Helper()
-	if r.Extensions != "" {
+	if r.deflate && !strings.Contains(strings.ToLower(r.Extensions), "deflate") {
+		t.Errorf("%s negotiated extensions %q with -deflate; want permessage-deflate", r.Client, r.Extensions)
+	} else if !r.deflate && r.Extensions != "" {
 		t.Errorf("%s negotiated extensions %q; want none", r.Client, r.Extensions)
 	}
 

@@ -143,6 +143,8 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		"wsreactor_timeouts_total{kind=ping}":                     0,
 		"wsreactor_timeouts_total{kind=close}":                    0,
 		"wsreactor_connections_shed_total{limit=max_conns}":       1,
+		"wsreactor_connections_shed_total{limit=open_files}":      0,
+		"wsreactor_accept_pauses_total":                           0,
 		"wsreactor_write_buffer_limit_closes_total":               0,
 		"wsreactor_connections_open":                              0,
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -417,5 +418,64 @@ func TestProcsBadAddress(t *testing.T) {
 				t.Errorf("%d worker starts for 3 workers: it restarted workers that cannot start\n%s", n, log)
 			}
 		})
+	}
+}
+
+// TestProcsJSONLogs: with -log-format json every line on the parent's
+// stderr is one JSON object; the workers' records carry "worker": N as
+// their first field (the parent's own records are not tagged).
+func TestProcsJSONLogs(t *testing.T) {
+	cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0", "-admin-addr", "", "-procs", "2", "-loops", "1", "-log-format", "json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	seen := map[int]bool{}
+	timeout := time.After(20 * time.Second)
+	// The workers' lines travel through pipes, the parent's does not: wait
+	// for all three in any order.
+	for parentReady := false; !parentReady || !seen[0] || !seen[1]; {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("stderr ended before the parent's start line")
+			}
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("not a JSON line: %q: %v", line, err)
+			}
+			// A worker's line comes tagged first; the parent's own records
+			// ("worker started", its start line) are not.
+			tagged := strings.HasPrefix(line, `{"worker":`)
+			switch {
+			case tagged && rec["msg"] == "listening":
+				seen[int(rec["worker"].(float64))] = true
+			case !tagged && rec["msg"] == "listening":
+				if _, ok := rec["worker"]; ok {
+					t.Errorf("the parent's start line has a worker field: %q", line)
+				}
+				parentReady = true
+			}
+		case <-timeout:
+			t.Fatalf("start lines within 20 s: parent %v, workers %v", parentReady, seen)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for range lines {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }

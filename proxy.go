@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wsreactor/wsreactor/protocol"
-	"github.com/wsreactor/wsreactor/protocol/proxyproto"
 	"github.com/wsreactor/wsreactor/reactor"
 )
 
@@ -170,14 +167,6 @@ func (f *proxyFactory) BuildProtocol(addr net.Addr) reactor.Protocol {
 	return p
 }
 
-// headerState is what a connection holds only while its PROXY header is
-// read: the parser and the factory (for the refusal count and the log).
-// It is pooled: a connection past its header holds none.
-type headerState struct {
-	pp proxyproto.Parser
-	f  *proxyFactory
-}
-
 // Refused returns the number of connections refused so far: from a peer
 // outside -proxy-from, or without a valid PROXY header. Safe from any
 // goroutine.
@@ -204,95 +193,4 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.String()
-}
-
-// proxiedProtocol is wsProtocol for a connection that starts with a PROXY
-// header: it feeds the header to a pooled proxyproto.Parser, then hands
-// the rest of that read and every later one to the WebSocket state
-// machine. Besides wsProtocol's fields it holds one pointer and the
-// client's address (40 bytes on 64-bit).
-type proxiedProtocol struct {
-	conn protocol.Conn
-	tr   proxiedTransport
-	hs   *headerState // from the factory's pool until the header is read; then nil
-}
-
-func (p *proxiedProtocol) ConnectionMade(t reactor.Transport) {
-	p.tr.Transport = t
-	p.conn.ConnectionMade(&p.tr) // arms the handshake timeout: it covers the PROXY header too
-}
-
-// DataReceived reads the PROXY header, then passes the bytes after it (in
-// the same read: the HTTP request and maybe frames) and every later read
-// to the WebSocket state machine. A connection whose header is invalid is
-// aborted (the client sees a reset, no response: spec §2.1, "Any sequence
-// which does not exactly match the protocol must be discarded and cause the
-// receiver to abort the connection").
-func (p *proxiedProtocol) DataReceived(data []byte) {
-	if p.hs != nil {
-		n, done, h, err := p.hs.pp.Feed(data)
-		switch {
-		case err != nil:
-			why := refusedInvalid
-			if errors.Is(err, proxyproto.ErrNotProxy) {
-				why = refusedNoProxy
-			}
-			f := p.release()
-			f.refuse(p.tr.Transport.RemoteAddr(), why, err.Error())
-			p.tr.AbortConnection()
-			return
-		case !done:
-			return
-		}
-		f := p.release()
-		if client, ok := h.Client(); ok {
-			p.tr.client = client
-		}
-		if f.logger.Enabled(context.Background(), slog.LevelDebug) {
-			f.logger.Debug("proxied connection", "client", addrString(p.tr.RemoteAddr()),
-				"proxy", addrString(p.tr.Transport.RemoteAddr()), "header", h.String())
-		}
-		if data = data[n:]; len(data) == 0 {
-			return
-		}
-	}
-	p.conn.DataReceived(data)
-}
-
-// release gives the header state back to the pool and returns the
-// factory.
-func (p *proxiedProtocol) release() *proxyFactory {
-	hs := p.hs
-	p.hs = nil
-	f := hs.f
-	*hs = headerState{}
-	f.pool.Put(hs)
-	return f
-}
-
-func (p *proxiedProtocol) ConnectionLost(reason error) {
-	if p.hs != nil {
-		p.release()
-	}
-	p.conn.ConnectionLost(reason)
-}
-
-// GoingAway starts the connection's part of a graceful shutdown.
-func (p *proxiedProtocol) GoingAway() { p.conn.GoingAway() }
-
-// proxiedTransport is the transport adapter with the client's address
-// from the PROXY header as RemoteAddr.
-type proxiedTransport struct {
-	transport
-	client netip.AddrPort // invalid until the header named a client (never, for LOCAL or UNKNOWN)
-}
-
-// RemoteAddr is the client the PROXY header named, or the real peer (the
-// balancer) when it named none. Each call allocates the *net.TCPAddr: it is
-// for logs, not for the per-message path.
-func (t *proxiedTransport) RemoteAddr() net.Addr {
-	if t.client.IsValid() {
-		return net.TCPAddrFromAddrPort(t.client)
-	}
-	return t.transport.RemoteAddr()
 }

@@ -52,6 +52,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		MemoryBudget:     cfg.MemoryBudget,
 		Loops:            cfg.Loops,
 		RootPage:         rootPage,
+		Deflate: protocol.DeflateConfig{
+			Enabled:         cfg.Deflate,
+			ContextTakeover: cfg.DeflateContextTakeover,
+			Level:           cfg.DeflateLevel,
+			MinSize:         cfg.DeflateMinSize,
+		},
 	}, protocol.Echo)
 
 	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort))

@@ -23,15 +23,34 @@ type wsConn struct {
 	net.Conn
 	br  *bufio.Reader
 	dec frame.Decoder
+
+	offer      string // Sec-WebSocket-Extensions offered, "" none
+	extensions string // Sec-WebSocket-Extensions answered, "" none
 }
 
 // dialWS connects and completes the opening handshake.
-func dialWS(addr string) (*wsConn, error) {
+func dialWS(addr string) (*wsConn, error) { return dialWSWith(addr, nil, "") }
+
+// dialWSAfter is dialWS sending prefix first (a PROXY protocol header).
+func dialWSAfter(addr string, prefix []byte) (*wsConn, error) { return dialWSWith(addr, prefix, "") }
+
+// dialWSExt is dialWS offering the extensions ext (a
+// Sec-WebSocket-Extensions value; "" for none); ws.extensions is the
+// server's answer.
+func dialWSExt(addr, ext string) (*wsConn, error) { return dialWSWith(addr, nil, ext) }
+
+// dialWSWith connects, sends prefix, and completes the opening handshake
+// offering the extensions ext.
+func dialWSWith(addr string, prefix []byte, ext string) (*wsConn, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	ws := &wsConn{Conn: c, br: bufio.NewReaderSize(c, 64<<10)}
+	if _, err := c.Write(prefix); err != nil {
+		c.Close()
+		return nil, err
+	}
+	ws := &wsConn{Conn: c, br: bufio.NewReaderSize(c, 64<<10), offer: ext}
 	if err := ws.handshake(); err != nil {
 		c.Close()
 		return nil, err
@@ -43,7 +62,11 @@ func (ws *wsConn) handshake() error {
 	var key [16]byte
 	rand.Read(key[:])
 	req := "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\nSec-WebSocket-Version: 13\r\n"
+	if ws.offer != "" {
+		req += "Sec-WebSocket-Extensions: " + ws.offer + "\r\n"
+	}
+	req += "\r\n"
 	ws.SetDeadline(time.Now().Add(5 * time.Second))
 	defer ws.SetDeadline(time.Time{})
 	if _, err := io.WriteString(ws.Conn, req); err != nil {
@@ -63,6 +86,9 @@ func (ws *wsConn) handshake() error {
 		}
 		if line == "\r\n" {
 			return nil
+		}
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "Sec-WebSocket-Extensions") {
+			ws.extensions = strings.TrimSpace(value)
 		}
 	}
 }

@@ -143,6 +143,22 @@ func TestCorrupt(t *testing.T) {
 		{"all-literal block decodes", literalOnly(func(w *bitWriter) {
 			w.code(0, 1).code(0, 1).code(2, 2) // 'a', 'a', end of block
 		}), ""},
+		// One distance code of one bit (allowed, §3.2.7): "0" is distance 1,
+		// "1" is no code.
+		{"single distance code, its bit", dynBlock(map[int]int{'a': 1, 256: 2, 257: 2}, 258, []int{1}, func(w *bitWriter) {
+			w.code(0, 1).code(3, 2).code(0, 1).code(2, 2) // 'a', length 3 at distance 1, end
+		}), ""},
+		{"single distance code, the other bit", dynBlock(map[int]int{'a': 1, 256: 2, 257: 2}, 258, []int{1}, func(w *bitWriter) {
+			w.code(0, 1).code(3, 2).code(1, 1).code(2, 2)
+		}), "code"},
+		{"literal/length lengths over-subscribed", dynBlock(map[int]int{'a': 1, 'b': 1, 256: 1}, 257, []int{0}, func(w *bitWriter) {}),
+			"invalid literal/length code lengths"},
+		{"literal/length lengths incomplete", dynBlock(map[int]int{'a': 1, 256: 2}, 257, []int{0}, func(w *bitWriter) {}),
+			"invalid literal/length code lengths"},
+		{"distance lengths incomplete", dynBlock(map[int]int{'a': 1, 256: 2, 257: 2}, 258, []int{2, 2}, func(w *bitWriter) {}),
+			"invalid distance code lengths"},
+		{"distance lengths over-subscribed", dynBlock(map[int]int{'a': 1, 256: 2, 257: 2}, 258, []int{1, 1, 1}, func(w *bitWriter) {}),
+			"invalid distance code lengths"},
 	}
 	for _, tt := range tests {
 		// compress/flate agrees, so the table tests DEFLATE, not our reading of it.
@@ -154,9 +170,17 @@ func TestCorrupt(t *testing.T) {
 			for i := range every {
 				every[i] = i
 			}
-			for _, cuts := range [][]int{nil, every} {
+			padded := append(append([]byte(nil), tt.stream...), make([]byte, 16)...)
+			for _, in := range []struct {
+				stream []byte
+				cuts   []int
+			}{{tt.stream, nil}, {tt.stream, every}, {padded, nil}} {
+				if tt.want == "" && len(in.stream) > len(tt.stream) {
+					continue // padding after a good stream is data after the final block
+				}
+				cuts := in.cuts
 				var f Inflater
-				_, err := push(t, &f, 15, tt.stream, cuts, outSize)
+				_, err := push(t, &f, 15, in.stream, cuts, outSize)
 				if tt.want == "" {
 					if err != nil {
 						t.Errorf("%s: %v; want no error", tt.name, err)
@@ -196,18 +220,38 @@ func TestTruncatedNeverFinal(t *testing.T) {
 // 'a' = "0", end of block = "10", length 3 (257) = "11", and no distance
 // codes (one distance code length of zero, RFC 1951 §3.2.7), then body.
 func literalOnly(body func(w *bitWriter)) []byte {
+	return dynBlock(map[int]int{'a': 1, 256: 2, 257: 2}, 258, []int{0}, body)
+}
+
+// dynBlock writes a final dynamic block (RFC 1951 §3.2.7) with the given
+// literal/length code lengths (symbol -> 1 or 2; others 0) over hlit
+// symbols and distance code lengths (0..2), then body. The code length
+// code gives 0 = "00", 1 = "01", 2 = "10", 18 = "11" (runs of zeros).
+func dynBlock(lit map[int]int, hlit int, dist []int, body func(w *bitWriter)) []byte {
 	var w bitWriter
-	// Code length code over 16,17,18,0,8,7,9,6,10,5,11,4,12,3,13,2,14,1:
-	// 18, 0, 2 and 1 get two bits each: 0 = "00", 1 = "01", 2 = "10", 18 = "11".
+	// Code length code lengths in the order 16,17,18,0,8,7,9,6,10,5,11,4,
+	// 12,3,13,2,14,1: 18, 0, 2 and 1 get two bits each.
 	cl := make([]uint64, 18)
 	cl[2], cl[3], cl[15], cl[17] = 2, 2, 2, 2
-	w.dynHeader(258, 1, 18, cl)
-	w.code(3, 2).bits(97-11, 7)  // 0..96: zero
-	w.code(1, 2)                 // 'a' (97): 1
-	w.code(3, 2).bits(138-11, 7) // 98..235: zero
-	w.code(3, 2).bits(20-11, 7)  // 236..255: zero
-	w.code(2, 2).code(2, 2)      // 256, 257: 2
-	w.code(0, 2)                 // distance code 0: unused
+	w.dynHeader(hlit, len(dist), 18, cl)
+	lens := make([]int, hlit, hlit+len(dist))
+	for sym, l := range lit {
+		lens[sym] = l
+	}
+	lens = append(lens, dist...)
+	for k := 0; k < len(lens); {
+		run := 0
+		for k+run < len(lens) && lens[k+run] == 0 && run < 138 {
+			run++
+		}
+		if run >= 11 {
+			w.code(3, 2).bits(uint64(run-11), 7)
+			k += run
+			continue
+		}
+		w.code(uint64(lens[k]), 2)
+		k++
+	}
 	body(&w)
 	return w.bytes()
 }

@@ -154,7 +154,11 @@ func build(table []uint32, rootBits uint, lens []uint8, values []uint32, scratch
 		}
 	}
 	root := 1 << rootBits
-	clear(table[:root])
+	if left > 0 {
+		// Incomplete: some root entries will stay 0 (no code). A
+		// complete code writes every root entry, so needs no clearing.
+		clear(table[:root])
+	}
 	if maxLen == 0 {
 		return 0, true // no codes: any use of this table is corrupt
 	}

@@ -334,6 +334,9 @@ func (f *Inflater) run(out, in []byte) (o, i int, err error) {
 			f.state = stLens
 
 		case stLens:
+			if len(in)-i >= 8 {
+				i = f.fastLens(in, i)
+			}
 			if f.nlens == f.hlit+f.hdist {
 				if err := f.buildDynamic(i); err != nil {
 					return o, i, err
@@ -595,7 +598,11 @@ func (f *Inflater) fast(out, in []byte, o, i int) (int, int, error) {
 		}
 		n = uint(e & lenMask)
 		if n == 0 {
-			err = f.corrupt(i, "invalid distance code")
+			if f.dstMax == 0 {
+				err = f.corrupt(i, "length with no distance codes")
+			} else {
+				err = f.corrupt(i, "invalid distance code")
+			}
 			break
 		}
 		bitsv >>= n
@@ -639,4 +646,70 @@ func (f *Inflater) fast(out, in []byte, o, i int) (int, int, error) {
 	}
 	f.bits, f.nbits = bitsv, nbits
 	return o, i, err
+}
+
+// fastLens decodes the code lengths of a dynamic block header (§3.2.7)
+// while in has at least 8 bytes, refilling the bit buffer a word at a
+// time. It stops at the end of the lengths, or before any symbol that is
+// invalid where it stands (a repeat with nothing before it or past the
+// end), leaving that to the slow path to report. It returns the new i,
+// having given back the whole bytes it buffered but did not use.
+func (f *Inflater) fastLens(in []byte, i int) int {
+	bitsv, nbits := f.bits, f.nbits
+	start := i
+	total := f.hlit + f.hdist
+	for f.nlens < total && i+8 <= len(in) {
+		bitsv |= binary.LittleEndian.Uint64(in[i:]) << nbits
+		i += int(63-nbits) >> 3
+		nbits |= 56
+		// A code length symbol and its extra bits take at most 7+7 bits:
+		// four fit in a refill.
+		for k := 0; k < 4 && f.nlens < total; k++ {
+			e := f.clTable[bitsv&(1<<clRootBits-1)]
+			n := uint(e & lenMask)
+			if n == 0 {
+				total = 0 // an invalid code: the slow path reports it
+				break
+			}
+			v := e >> valShift
+			if v < 16 {
+				bitsv >>= n
+				nbits -= n
+				f.lens[f.nlens] = uint8(v)
+				f.nlens++
+				continue
+			}
+			var extra, base uint
+			var val uint8
+			switch v {
+			case 16:
+				if f.nlens == 0 {
+					total = 0
+					continue
+				}
+				extra, base, val = 2, 3, f.lens[f.nlens-1]
+			case 17:
+				extra, base = 3, 3
+			default:
+				extra, base = 7, 11
+			}
+			count := int(base + uint(bitsv>>n)&(1<<extra-1))
+			if f.nlens+count > f.hlit+f.hdist {
+				total = 0
+				continue
+			}
+			bitsv >>= n + extra
+			nbits -= n + extra
+			for ; count > 0; count-- {
+				f.lens[f.nlens] = val
+				f.nlens++
+			}
+		}
+	}
+	back := min(int(nbits>>3), i-start)
+	i -= back
+	nbits -= uint(back) * 8
+	bitsv &= 1<<nbits - 1
+	f.bits, f.nbits = bitsv, nbits
+	return i
 }

@@ -54,11 +54,14 @@ const BudgetCheckInterval = 10 * time.Millisecond
 // that a connection past WriteBufferLimit grows by at most one read's echo
 // (the reactor's read buffer, 64 KiB by default) before it is closed, and
 // at most budget/WriteBufferLimit connections can be past it: budget/16
-// with the command's defaults, so both fit in the 1/8 left above 7/8. What remains is growth
-// of connections under WriteBufferLimit, which only Check sees: the total
-// can pass the budget by what the loops read in one BudgetCheckInterval (an
-// echo is never larger than its input plus frame headers), and Check brings
-// it back under.
+// with the command's defaults, so both fit in the 1/8 left above 7/8. What
+// remains is growth of connections under WriteBufferLimit, which only Check
+// sees: the total can pass the budget by what the loops read in one
+// BudgetCheckInterval (an echo is never larger than its input plus frame
+// headers), and Check brings it back under.
+//
+// Drained output is seen only when the holders are recounted (Check), so
+// between recounts the totals overstate what is held, never understate it.
 //
 // Check must be called every BudgetCheckInterval from one goroutine; the
 // other methods are safe from any goroutine.
@@ -70,6 +73,9 @@ type Budget struct {
 	pressure atomic.Bool // past soft, until under low: slack refused
 
 	closes, aborts, refusals atomic.Int64
+
+	wake chan struct{} // a loop published a total past the budget (Wake)
+	peak atomic.Int64  // the most held at a recount (Stats.Peak)
 
 	cands  []budgetCand // Check's scratch
 	checks int          // Check calls
@@ -109,6 +115,7 @@ type budgetCand struct {
 type BudgetStats struct {
 	Limit         int64 // the budget in bytes
 	Held          int64 // bytes held over all connections, as last published
+	Peak          int64 // the most held at a recount of the holders, since the start
 	SlackRefused  bool  // slack is not granted now
 	SlackRefusals int64 // connections closed because slack was refused
 	BudgetCloses  int64 // open connections closed with 1008 as the largest holders
@@ -125,6 +132,7 @@ func newBudget(limit int64, loops int) *Budget {
 		low:     limit - limit/4,
 		quantum: max(min(limit/int64(16*loops), 1<<20), 1),
 		shards:  make([]*budgetShard, loops),
+		wake:    make(chan struct{}, 1),
 	}
 	for i := range b.shards {
 		b.shards[i] = new(budgetShard)
@@ -152,6 +160,7 @@ func (b *Budget) Stats() BudgetStats {
 	return BudgetStats{
 		Limit:         b.limit,
 		Held:          b.Held(),
+		Peak:          b.peak.Load(),
 		SlackRefused:  b.pressure.Load(),
 		SlackRefusals: b.refusals.Load(),
 		BudgetCloses:  b.closes.Load(),
@@ -181,6 +190,9 @@ func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
 	// Output drains without the connection writing: recount every holder.
 	forEachLoop(func(loop int) { b.shards[loop].refresh(b, int32(loop)) })
 	held = b.Held()
+	if held > b.peak.Load() {
+		b.peak.Store(held)
+	}
 	switch {
 	case held >= b.soft:
 		b.pressure.Store(true)
@@ -241,12 +253,33 @@ func (s *budgetShard) set(b *Budget, c *Conn, n int64) (before int64) {
 	s.total += n - before
 	if d := s.total - s.pub; d >= b.quantum || d <= -b.quantum {
 		s.publish()
-		if d > 0 && !b.pressure.Load() && b.Held() >= b.soft {
-			b.pressure.Store(true)
+		if d > 0 {
+			b.rose()
 		}
 	}
 	return before
 }
+
+// rose follows a shard's publication of a rise (a quantum of growth, so
+// rare): from 7/8 of the budget slack is refused at once; past the budget
+// the checker is woken rather than left to its next tick.
+func (b *Budget) rose() {
+	held := b.Held()
+	if held >= b.soft && !b.pressure.Load() {
+		b.pressure.Store(true)
+	}
+	if held > b.limit {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Wake delivers a value when a loop has published a total past the budget:
+// the goroutine that runs Check should run it then, not wait for its next
+// tick. Any goroutine.
+func (b *Budget) Wake() <-chan struct{} { return b.wake }
 
 // remove drops c from the holders (it holds nothing now).
 func (s *budgetShard) remove(c *Conn) {

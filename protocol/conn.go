@@ -59,6 +59,7 @@ type Conn struct {
 	timer DelayedCall      // the one timer: handshake, ping or close (tkind)
 	out   *[]byte          // output gathered during the current operation (bufPool)
 	ctl   *ctlBuf          // a control payload split across reads (ctlPool)
+	zr    *inflaterState   // permessage-deflate state while held (deflate_read.go)
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)
@@ -68,6 +69,7 @@ type Conn struct {
 	// piece of its message extends (appendFrame): its header's offset and
 	// the output's length after it (0: none).
 	fragAt, fragEnd uint32
+	dfl             deflateParams // permessage-deflate as negotiated (RFC 7692), and flags of its messages; here it fits the padding
 	dec             frame.Decoder
 	utf8            frame.UTF8
 	held            [4]byte // the start of a code point split across reads (nheld bytes)
@@ -145,6 +147,7 @@ func (c *Conn) ConnectionLost(reason error) {
 		ctlPool.Put(c.ctl)
 		c.ctl = nil
 	}
+	c.releaseZ()
 	if c.out != nil {
 		putBuf(c.out)
 		c.out = nil

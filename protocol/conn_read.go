@@ -46,7 +46,14 @@ func (c *Conn) onHeader(h *frame.Header, end bool) {
 	// CheckClientFrame; only other frames pay for the full check (which
 	// copies the Header).
 	if !h.Masked || h.Rsv != 0 || h.Opcode > frame.OpBinary {
-		if err := frame.CheckClientFrame(*h, 0); err != nil {
+		// RSV1 marks a compressed message where permessage-deflate was
+		// negotiated, on the first frame of a data message only (RFC 7692
+		// §6.1: not on control frames, §6: not on continuations).
+		var allowed byte
+		if c.dfl.on() && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary) {
+			allowed = rsv1 >> 4
+		}
+		if err := frame.CheckClientFrame(*h, allowed); err != nil {
 			c.failErr(err)
 			return
 		}
@@ -69,10 +76,14 @@ func (c *Conn) onHeader(h *frame.Header, end bool) {
 			return
 		}
 		c.msgOp = h.Opcode
+		c.dfl.set(dflReadComp, h.Rsv != 0)
 		c.slack = max(c.slack, c.msgLen) // the last message's echo may still be unread
 		c.msgLen = 0
 	}
-	if max := c.srv.cfg.MaxMessageSize; max > 0 && c.msgLen+h.Length > uint64(max) {
+	// A compressed message's limit is on its inflated size (inflateFeed);
+	// its compressed size may exceed that by deflate's worst-case
+	// expansion of incompressible data, given a generous 1/8 here.
+	if max := c.srv.cfg.MaxMessageSize; max > 0 && c.msgLen+h.Length > uint64(max)+c.compSlack(max) {
 		c.failErr(frame.ErrMessageTooBig)
 		return
 	}
@@ -159,12 +170,10 @@ func (c *Conn) onClose(payload []byte) {
 }
 
 // onData takes a piece of a data frame's payload (possibly empty when the
-// frame is); end marks the frame's last piece. Text goes through the UTF-8
-// validator; a code point split across reads or fragments is held back
-// until it is complete.
+// frame is); end marks the frame's last piece. A compressed message's
+// payload is inflated first (deflate_read.go).
 func (c *Conn) onData(d []byte, end bool) {
 	fin := end && c.frameFin
-	op := c.msgOp
 	if c.state != stateOpen {
 		// Our close is sent: data is discarded (§5.5.1, §7.1.2); only the
 		// message boundaries are followed.
@@ -173,6 +182,27 @@ func (c *Conn) onData(d []byte, end bool) {
 		}
 		return
 	}
+	if c.dfl.has(dflReadComp) {
+		c.inflateMore(d, fin)
+		return
+	}
+	c.onPlain(d, fin)
+}
+
+// compSlack is how far a compressed message's wire size may pass
+// MaxMessageSize (max).
+func (c *Conn) compSlack(max int64) uint64 {
+	if !c.dfl.has(dflReadComp) {
+		return 0
+	}
+	return uint64(max/8 + 1024)
+}
+
+// onPlain takes a piece of a message's data (inflated when it was
+// compressed). Text goes through the UTF-8 validator; a code point split
+// across reads or fragments is held back until it is complete.
+func (c *Conn) onPlain(d []byte, fin bool) {
+	op := c.msgOp
 	if op != frame.OpText {
 		c.deliver(op, d, fin)
 		return

@@ -54,6 +54,18 @@ func (c *Conn) WriteFragment(op frame.Opcode, data []byte, first, fin bool) erro
 		st.MessagesOut[t]++
 	}
 	c.sending = !fin
+	if c.dfl.on() {
+		if first {
+			// RSV1 is per message (RFC 7692 §6): a short whole message
+			// goes uncompressed (see DeflateConfig.MinSize).
+			c.dfl.set(dflWriteComp, !fin || (len(data) > 0 && len(data) >= c.srv.cfg.Deflate.MinSize))
+		}
+		if c.dfl.has(dflWriteComp) {
+			c.writeCompressed(first, fin, op, data)
+			c.end()
+			return nil
+		}
+	}
 	c.appendFrame(fin, op, data)
 	c.end()
 	return nil
@@ -99,32 +111,10 @@ func (c *Conn) appendFrame(fin bool, op frame.Opcode, data []byte) {
 }
 
 // extendFragment appends data to the unfinished fragment that ends the
-// output, rewriting its header (whose length encoding may grow: §5.2 wants
-// the minimal one).
+// output, rewriting its header (refitFragment).
 func (c *Conn) extendFragment(fin bool, data []byte) {
-	b := c.out
-	at := int(c.fragAt)
-	first := (*b)[at] & 0x0f // the fragment's opcode
-	oldHdr := 2
-	switch (*b)[at+1] & 0x7f {
-	case 126:
-		oldHdr = 4
-	case 127:
-		oldHdr = 10
-	}
-	n := len(*b) - at - oldHdr + len(data)
-	var hdr [10]byte
-	h := frame.AppendHeader(hdr[:0], fin, frame.Opcode(first), n)
-	if grow := len(h) - oldHdr; grow > 0 {
-		*b = append(*b, hdr[:grow]...)
-		copy((*b)[at+len(h):], (*b)[at+oldHdr:len(*b)-grow])
-	}
-	copy((*b)[at:], h)
-	*b = append(*b, data...)
-	c.fragEnd = uint32(len(*b))
-	if fin {
-		c.fragEnd = 0
-	}
+	*c.out = append(*c.out, data...)
+	c.refitFragment(fin)
 }
 
 // appendClose adds a close frame (§5.5.1) to the output.

@@ -407,7 +407,7 @@ func validKey(key []byte) bool {
 
 // equalFoldLower reports whether b equals lower (an all-lower-case ASCII
 // string of the same length) ignoring ASCII case.
-func equalFoldLower(b []byte, lower string) bool {
+func equalFoldLower[T string | []byte](b T, lower string) bool {
 	if len(b) != len(lower) {
 		return false
 	}

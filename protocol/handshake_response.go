@@ -50,15 +50,25 @@ func appendAccept(dst []byte, key string) []byte {
 // The Sec-WebSocket-Protocol line is written only when subprotocol is not ""
 // (§4.2.2 /subprotocol/: "if the server does not wish to agree to one of the
 // suggested subprotocols, it MUST NOT send back a |Sec-WebSocket-Protocol|
-// header field"); pass SelectSubprotocol's answer. No extension is ever
-// accepted, so no Sec-WebSocket-Extensions line is written. AppendResponse
+// header field"); pass SelectSubprotocol's answer. It writes no
+// Sec-WebSocket-Extensions line: a Conn that negotiated permessage-deflate
+// adds one. AppendResponse
 // allocates nothing when dst has room. Safe from any goroutine.
 func AppendResponse(dst []byte, key, subprotocol string) []byte {
+	return appendResponse(dst, key, subprotocol, deflateAnswer{})
+}
+
+// appendResponse is AppendResponse with the Sec-WebSocket-Extensions line
+// of a negotiated permessage-deflate (RFC 7692 §7.1) when a is.
+func appendResponse(dst []byte, key, subprotocol string, a deflateAnswer) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = appendAccept(dst, key)
 	if subprotocol != "" {
 		dst = append(dst, "\r\nSec-WebSocket-Protocol: "...)
 		dst = appendHeaderText(dst, subprotocol)
+	}
+	if a.p.on() {
+		dst = appendDeflateAnswer(dst, a)
 	}
 	return append(dst, "\r\n\r\n"...)
 }

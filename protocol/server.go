@@ -1,6 +1,9 @@
 package protocol
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Server holds what the connections of one listening server share: the
 // configuration, the application and the count of open connections. Its
@@ -9,10 +12,12 @@ type Server struct {
 	cfg      Config
 	app      func() Handler
 	open     atomic.Int64 // upgraded connections not yet lost
-	atCap    atomic.Int64 // upgrades refused with 503 because MaxConns were open
 	shutting atomic.Bool
 	budget   *Budget  // nil without Config.MemoryBudget
 	stats    []*Stats // one per event loop (Config.Loops), each written by its loop only
+
+	loopPools  []deflatePool // one per event loop (deflate_pool.go)
+	sharedPool deflatePool   // for transports that do not say their loop
 }
 
 // NewServer returns a Server with cfg (taken as given; see DefaultConfig)
@@ -26,7 +31,11 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MaxMessageSize < 0 {
 		cfg.MaxMessageSize = 0
 	}
-	s := &Server{cfg: cfg, app: app}
+	if cfg.Deflate.Level == 0 {
+		cfg.Deflate.Level = DefaultDeflateLevel
+	}
+	cfg.Deflate.Level = min(max(cfg.Deflate.Level, 1), 9)
+	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, max(cfg.Loops, 0))}
 	s.stats = make([]*Stats, min(max(cfg.Loops, 1), 1<<16)) // Conn.loop is a uint16
 	for i := range s.stats {
 		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
@@ -34,6 +43,7 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	if cfg.MemoryBudget > 0 {
 		s.budget = newBudget(cfg.MemoryBudget, len(s.stats))
 	}
+	s.sharedPool.mu = new(sync.Mutex)
 	return s
 }
 
@@ -77,12 +87,6 @@ func (s *Server) InitConn(c *Conn) { *c = Conn{srv: s} }
 // Open returns the number of open (upgraded, not yet lost) connections.
 func (s *Server) Open() int64 { return s.open.Load() }
 
-// ShedAtCap is the number of upgrade requests answered 503 with
-// Retry-After because MaxConns connections were open (not those refused
-// during shutdown). An atomic: it moves once per refused connection, never
-// per message.
-func (s *Server) ShedAtCap() int64 { return s.atCap.Load() }
-
 // Shutdown marks the server as shutting down: from now on upgrade requests
 // get 503 with Retry-After. Open connections are untouched; call
 // Conn.GoingAway on each (on its own event loop) to close them.
@@ -97,7 +101,6 @@ func (s *Server) acquire() bool {
 	n := s.open.Add(1)
 	if max := s.cfg.MaxConns; max > 0 && n > int64(max) {
 		s.open.Add(-1)
-		s.atCap.Add(1)
 		return false
 	}
 	return true

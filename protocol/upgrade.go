@@ -42,8 +42,10 @@ func (c *Conn) readHandshake(data []byte) []byte {
 	cfg := &c.srv.cfg
 	sub := SelectSubprotocol(req.Protocols, cfg.Subprotocols)
 	c.sub = subIndex(cfg.Subprotocols, sub)
+	dfl, _ := negotiateDeflate(req.Extensions, &cfg.Deflate)
+	c.dfl = dfl.p
 	b := c.buf()
-	*b = AppendResponse(*b, req.Key, sub)
+	*b = appendResponse(*b, req.Key, sub, dfl)
 	c.putParser()
 
 	c.state = stateOpen

@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 
 // fakeWorker is a worker process: "serve" says hello on stdout and stderr,
 // is ready, and exits 0 on SIGTERM or when the parent is gone; "fail" exits
-// 3 at once; "flaky" serves on its first start and fails on every later one.
+// 3 at once; "hang" never gets ready; "flaky" serves on its first start and
+// fails on every later one.
 func fakeWorker(mode string) int {
 	link, _, err := Attach()
 	if err != nil {
@@ -47,6 +48,9 @@ func fakeWorker(mode string) int {
 	if mode == "fail" {
 		fmt.Fprintln(os.Stderr, "cannot start")
 		return 3
+	}
+	if mode == "hang" { // never ready
+		select {}
 	}
 	fmt.Printf("hello from %d\n", link.Index())
 	fmt.Fprintf(os.Stderr, "{\"msg\":\"hi\",\"i\":%d}\n", link.Index())
@@ -259,6 +263,23 @@ func TestGiveUpAfterRepeatedFailures(t *testing.T) {
 	}
 	if took < 350*time.Millisecond {
 		t.Errorf("gave up %v after the kill; the backoff alone is 350 ms", took)
+	}
+}
+
+// TestStartTimeout: a worker that never says it is ready is killed after
+// StartTimeout and counts as one that failed to start.
+func TestStartTimeout(t *testing.T) {
+	_, _, log, done := testSupervisor(t, 1, "hang", func(c *Config) { c.StartTimeout = 300 * time.Millisecond })
+	select {
+	case <-done.done:
+		if err := done.err; err == nil || !strings.Contains(err.Error(), "was killed by signal 9 (killed) before it was ready; giving up") {
+			t.Errorf("Run = %v; want it to give up on the killed worker", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run still going 20 s after the start timeout")
+	}
+	if !strings.Contains(log.String(), `msg="worker not ready" worker=0`) {
+		t.Errorf("log lacks the start timeout:\n%s", log)
 	}
 }
 

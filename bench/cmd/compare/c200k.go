@@ -328,7 +328,7 @@ func (r *Runner) c200kOne(opt C200kOptions, srv Server) C200kRow {
 			connected = time.Since(start)
 			break
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // each pass lists every server socket
 	}
 	if connected == 0 {
 		_, _, fds := procsSample(pids)

@@ -76,7 +76,8 @@ class Conn {
 }
 
 function connect(addr, protocols) {
-  // perMessageDeflate is on by default: ws offers it, the server must decline.
+  // perMessageDeflate is on by default: ws offers it; the server declines by
+  // default and accepts with -deflate (TestInteropNodeDeflate).
   const ws = new WebSocket(`ws://${addr}/chat?room=interop`, protocols, { handshakeTimeout: OP_TIMEOUT });
   return withTimeout(new Promise((resolve, reject) => {
     ws.once('open', () => resolve(new Conn(ws)));

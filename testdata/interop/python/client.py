@@ -48,7 +48,8 @@ def binary_payload(n):
 
 def connect(addr, **kw):
     # compression is left at its default: the library offers
-    # permessage-deflate, which the server must decline.
+    # permessage-deflate, which the server declines by default and accepts
+    # with -deflate (TestInteropPythonDeflate).
     kw.setdefault("max_size", 32 << 20)
     return websockets.connect(
         "ws://%s/chat?room=interop" % addr,
