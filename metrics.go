@@ -49,9 +49,9 @@ var (
 	descMsgOut = prometheus.NewDesc("wsreactor_messages_sent_total",
 		"Whole WebSocket messages sent, by type.", []string{"type"}, nil)
 	descBytesIn = prometheus.NewDesc("wsreactor_received_bytes_total",
-		"Message payload bytes received (frame headers not counted), by type.", []string{"type"}, nil)
+		"Message payload bytes received, after inflating with permessage-deflate (frame headers not counted), by type.", []string{"type"}, nil)
 	descBytesOut = prometheus.NewDesc("wsreactor_sent_bytes_total",
-		"Message payload bytes sent (frame headers not counted), by type.", []string{"type"}, nil)
+		"Message payload bytes sent, before compression with permessage-deflate (frame headers not counted), by type.", []string{"type"}, nil)
 	descCloses = prometheus.NewDesc("wsreactor_close_frames_total",
 		"Close frames, by side (received from clients, sent by the server) and code (1005: empty body; other: 3000-4999 or a body that does not parse).", []string{"side", "code"}, nil)
 	descTimeouts = prometheus.NewDesc("wsreactor_timeouts_total",
@@ -63,7 +63,7 @@ var (
 	descAcceptPauses = prometheus.NewDesc("wsreactor_accept_pauses_total",
 		"Times the listener was left unpolled for a backoff because not even the spare descriptor could take a connection off the backlog.", nil, nil)
 	descLag = prometheus.NewDesc("wsreactor_event_loop_lag_seconds",
-		"How late a function due on the event loop every 250 ms ran, by loop.", []string{"loop"}, nil)
+		"How late a function due on the event loop every 500 ms ran, by loop.", []string{"loop"}, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
