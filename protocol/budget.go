@@ -205,6 +205,10 @@ func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
 		b.pressure.Store(false)
 	}
 	if held <= b.limit {
+		for _, s := range b.shards { // the loops write cands only in refresh
+			clear(s.cands)
+			s.cands = s.cands[:0]
+		}
 		return
 	}
 	cands := b.cands[:0]
