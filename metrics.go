@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,9 +20,45 @@ type collector struct {
 	srv *protocol.Server
 	mon *monitor
 
-	mu   sync.Mutex       // serializes scrapes; guards last and lastLag
-	last []protocol.Stats // each loop's last copy: kept when a loop cannot be read (stopped)
-	lag  []lagHist
+	mu      sync.Mutex       // serializes scrapes; guards the fields below
+	last    []protocol.Stats // each loop's last copy: kept when a loop cannot be read (stopped, or blocked)
+	lag     []lagHist
+	pending chan gathered // a gather still running (a loop did not answer in time), or nil
+}
+
+// gatherTimeout bounds how long a scrape waits for the event loops: a
+// blocked loop must not hang /metrics, which is when it is needed most.
+const gatherTimeout = 2 * time.Second
+
+// gathered is one copy of every loop's counters and lag histogram.
+type gathered struct {
+	per   []protocol.Stats
+	ok    []bool
+	lags  []lagHist
+	lagOK []bool
+}
+
+// gather copies every loop's counters on its loop. It waits at most
+// gatherTimeout; past it the copy is left to finish for a later scrape (one
+// at a time) and ok is false. c.mu is held.
+func (c *collector) gather() (g gathered, ok bool) {
+	if c.pending == nil {
+		ch := make(chan gathered, 1)
+		c.pending = ch
+		go func() {
+			var g gathered
+			g.per, g.ok = loopStats(c.r, c.srv)
+			g.lags, g.lagOK = c.mon.lagCopies()
+			ch <- g
+		}()
+	}
+	select {
+	case g = <-c.pending:
+		c.pending = nil
+		return g, true
+	case <-time.After(gatherTimeout):
+		return gathered{}, false
+	}
 }
 
 func newCollector(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *collector {
@@ -76,15 +113,14 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	per, ok := loopStats(c.r, c.srv)
-	lags, lagOK := c.mon.lagCopies()
+	g, fresh := c.gather()
 	var s protocol.Stats
 	for i := range c.last {
-		if ok[i] {
-			c.last[i] = per[i]
+		if fresh && g.ok[i] {
+			c.last[i] = g.per[i]
 		}
-		if lagOK[i] {
-			c.lag[i] = lags[i]
+		if fresh && g.lagOK[i] {
+			c.lag[i] = g.lags[i]
 		}
 		s.Add(&c.last[i])
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/wsreactor/wsreactor/frame"
 )
 
 // TestLagHistogram: each sample lands in the first bucket whose bound it
@@ -54,5 +56,54 @@ func TestMetricsLint(t *testing.T) {
 		if strings.HasPrefix(p.Metric, "wsreactor_") {
 			t.Errorf("%s: %s", p.Metric, p.Text)
 		}
+	}
+}
+
+// TestScrapeWithBlockedLoop: a scrape does not hang on an event loop that
+// does not answer; it serves the loop's previous counts, and fresh ones
+// again once the loop is back.
+func TestScrapeWithBlockedLoop(t *testing.T) {
+	cfg := testConfig()
+	cfg.Loops = 1
+	run := startRunning(t, cfg)
+	ws := openWS(t, run.Addr().String())
+	ws.echo(t, frame.OpText, []byte("one"))
+	reg := newRegistry(run.r, run.srv, newMonitor(run.r, run.srv, nil, cfg.Loops))
+	received := func() float64 {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == "wsreactor_messages_received_total" {
+				for _, m := range f.GetMetric() {
+					if m.GetLabel()[0].GetValue() == "text" {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		t.Fatal("no wsreactor_messages_received_total{type=text}")
+		return 0
+	}
+	if n := received(); n != 1 {
+		t.Fatalf("received %v; want 1", n)
+	}
+	release := make(chan struct{})
+	blocked := make(chan struct{})
+	go run.r.ForEachLoop(func(int) { close(blocked); <-release }) // the loop is stuck in a callback
+	<-blocked
+	start := time.Now()
+	if n := received(); n != 1 {
+		t.Errorf("received %v while the loop is blocked; want the last count, 1", n)
+	}
+	if el := time.Since(start); el < gatherTimeout || el > gatherTimeout+3*time.Second {
+		t.Errorf("scrape with a blocked loop took %v; want about %v", el, gatherTimeout)
+	}
+	close(release)
+	ws.echo(t, frame.OpText, []byte("two"))
+	received() // may serve the copy left running by the blocked scrape, made when the loop came back
+	if n := received(); n != 2 {
+		t.Errorf("received %v after the loop is back; want 2", n)
 	}
 }
