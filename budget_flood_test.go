@@ -113,6 +113,10 @@ func TestMemoryBudgetFlood(t *testing.T) {
 		t.Error("the server did not log what the budget did")
 	}
 	m := scrape(t, p.admin)
+	t.Logf("the budget's count peaked at %.0f MiB", m["wsreactor_memory_held_peak_bytes"]/(1<<20))
+	if peak := m["wsreactor_memory_held_peak_bytes"]; peak > budget || peak < budget/2 {
+		t.Errorf("the budget's count peaked at %.0f bytes; want it under the budget %d (and the flood to have reached it)", peak, budget)
+	}
 	if m["wsreactor_memory_budget_bytes"] != budget || m[`wsreactor_memory_budget_closes_total{measure=slack_refused}`] != clients ||
 		m[`wsreactor_memory_budget_closes_total{measure=largest}`] != 0 || m["wsreactor_memory_held_bytes"] > budget {
 		t.Errorf("metrics: budget %v, held %v, closes for slack %v, as largest %v; want %d, <= budget, %d, 0",
@@ -181,10 +185,17 @@ func TestMemoryBudgetManyUnderLimit(t *testing.T) {
 	m := scrape(t, p.admin)
 	largest, dropped := m[`wsreactor_memory_budget_closes_total{measure=largest}`], m[`wsreactor_memory_budget_closes_total{measure=dropped}`]
 	growth := float64(peak-int64(base)) / 1024
-	t.Logf("sent %d MiB; RSS %d KiB before, peak %d KiB: growth %.0f MiB; closes: %v for slack, %v as largest, %v dropped; good client: %d echoes",
-		sent.Load()>>20, base, peak, growth, m[`wsreactor_memory_budget_closes_total{measure=slack_refused}`], largest, dropped, echoes)
+	t.Logf("sent %d MiB; RSS %d KiB before, peak %d KiB: growth %.0f MiB; the budget's count peaked at %.0f MiB; closes: %v for slack, %v as largest, %v dropped; good client: %d echoes",
+		sent.Load()>>20, base, peak, growth, m["wsreactor_memory_held_peak_bytes"]/(1<<20),
+		m[`wsreactor_memory_budget_closes_total{measure=slack_refused}`], largest, dropped, echoes)
 	if growth >= 200 {
 		t.Errorf("RSS grew by %.0f MiB; want < 200 MiB for a 64 MiB budget", growth)
+	}
+	// Past 9/8 of the budget the loops close and drop their own largest
+	// holders as they publish (Budget's brake): the count stays within a
+	// quantum per loop (2 MiB each here) of that ceiling.
+	if cp := m["wsreactor_memory_held_peak_bytes"]; cp > budget*5/4 {
+		t.Errorf("the budget's count peaked at %.0f MiB; want at most 5/4 of the budget", cp/(1<<20))
 	}
 	if largest+dropped == 0 {
 		t.Error("no connection closed as one of the largest holders")

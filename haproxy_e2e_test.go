@@ -100,11 +100,11 @@ type balancer struct {
 	log   lockedBuffer // HAProxy's stdout and stderr
 }
 
-// startBalancer renders the server list with deploy/haproxy/servers.sh,
-// checks the configuration with haproxy -c, and runs HAProxy in the
-// foreground in front of instances, with readiness checks every
-// checkInter.
-func startBalancer(t *testing.T, dir, bundle string, checkInter time.Duration, instances []*serverProc) *balancer {
+// startBalancer lists instances in HAProxy's environment with
+// deploy/haproxy/servers.sh, checks the configuration with haproxy -c, and
+// runs HAProxy in the foreground in front of them, with readiness checks
+// every checkInter.
+func startBalancer(t *testing.T, bundle string, checkInter time.Duration, instances []*serverProc) *balancer {
 	t.Helper()
 	var specs []string
 	for _, p := range instances {
@@ -118,14 +118,11 @@ func startBalancer(t *testing.T, dir, bundle string, checkInter time.Duration, i
 	if err != nil {
 		t.Fatalf("servers.sh %q: %v", specs, err)
 	}
-	serversFile := filepath.Join(dir, "servers.cfg")
-	if err := os.WriteFile(serversFile, servers, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	b := &balancer{wss: freePort(t), stats: freePort(t)}
-	env := append(os.Environ(), "WSLB_BIND="+b.wss, "WSLB_STATS="+b.stats, "WSLB_CERT="+bundle,
+	env := append(os.Environ(), strings.Fields(string(servers))...)
+	env = append(env, "WSLB_BIND="+b.wss, "WSLB_STATS="+b.stats, "WSLB_CERT="+bundle,
 		"WSLB_MAXCONN=2000", "WSLB_CHECK_INTER="+strconv.Itoa(int(checkInter/time.Millisecond))+"ms")
-	args := []string{"-f", "deploy/haproxy/haproxy.cfg", "-f", serversFile}
+	args := []string{"-f", "deploy/haproxy/haproxy.cfg"}
 
 	check := exec.Command("haproxy", append([]string{"-c"}, args...)...)
 	check.Env = env
@@ -207,31 +204,44 @@ type drainClient []struct {
 	Left     []int        `json:"unanswered"`
 }
 
-// TestHAProxyConfig: the shipped configuration passes haproxy -c with a
-// server list from servers.sh, and servers.sh refuses malformed instances.
+// TestHAProxyConfig: the shipped configuration passes haproxy -c as it is
+// (given a certificate: without one it says so) and with instances listed
+// by servers.sh, which refuses malformed instances and more than 16.
 func TestHAProxyConfig(t *testing.T) {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		interopSkip(t, "haproxy not installed: apt-get install haproxy (or run ./test.sh)")
 	}
-	dir := t.TempDir()
-	_, bundle := writeTestCert(t, dir)
-	servers, err := exec.Command("deploy/haproxy/servers.sh", "10.0.0.11:8080/9090", "10.0.0.12:8080/10.0.1.12:9090", "[2001:db8::1]:8080/9090").Output()
+	_, bundle := writeTestCert(t, t.TempDir())
+	servers, err := exec.Command("deploy/haproxy/servers.sh", "10.0.0.11:8080/9090", "10.0.0.12:8080/10.0.1.12:9191", "[2001:db8::1]:8080/9090").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"backend wsreactor\n", "server ws1 10.0.0.11:8080 port 9090\n", "server ws2 10.0.0.12:8080 port 9090 addr 10.0.1.12\n", "server ws3 ipv6@2001:db8::1:8080 port 9090\n"} {
-		if !strings.Contains(string(servers), want) {
-			t.Errorf("servers.sh wrote\n%s\nwithout %q", servers, want)
+	const want = "WSLB_SERVER1=10.0.0.11:8080\nWSLB_ADMIN1=9090\n" +
+		"WSLB_SERVER2=10.0.0.12:8080\nWSLB_ADMIN2=9191\nWSLB_CHECKADDR2=10.0.1.12\n" +
+		"WSLB_SERVER3=ipv6@2001:db8::1:8080\nWSLB_ADMIN3=9090\n"
+	if string(servers) != want {
+		t.Errorf("servers.sh wrote\n%s\nwant\n%s", servers, want)
+	}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"WSLB_CERT=" + bundle}, "Configuration file is valid"},
+		{append([]string{"WSLB_CERT=" + bundle}, strings.Fields(string(servers))...), "Configuration file is valid"},
+		{nil, "WSLB_CERT is not set"},
+	} {
+		check := exec.Command("haproxy", "-c", "-f", "deploy/haproxy/haproxy.cfg")
+		check.Env = append(append(os.Environ(), "WSLB_MAXCONN=2000"), c.env...)
+		out, err := check.CombinedOutput()
+		if ok := c.want == "Configuration file is valid"; (err == nil) != ok || !strings.Contains(string(out), c.want) {
+			t.Errorf("haproxy -c with %q: %v\n%s\nwant %q", c.env, err, out, c.want)
 		}
 	}
-	serversFile := filepath.Join(dir, "servers.cfg")
-	os.WriteFile(serversFile, servers, 0o600)
-	check := exec.Command("haproxy", "-c", "-f", "deploy/haproxy/haproxy.cfg", "-f", serversFile)
-	check.Env = append(os.Environ(), "WSLB_CERT="+bundle, "WSLB_MAXCONN=2000")
-	if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), "Configuration file is valid") {
-		t.Fatalf("haproxy -c: %v\n%s", err, out)
+	var seventeen []string
+	for i := range 17 {
+		seventeen = append(seventeen, "10.0.0."+strconv.Itoa(i+1)+":8080/9090")
 	}
-	for _, bad := range [][]string{nil, {"10.0.0.11:8080"}, {"10.0.0.11:8080/"}, {"10.0.0.11/9090"}, {"10.0.0.11:8080/x"}, {"/9090"}} {
+	for _, bad := range [][]string{nil, seventeen, {"10.0.0.11:8080"}, {"10.0.0.11:8080/"}, {"10.0.0.11/9090"}, {"10.0.0.11:8080/x"}, {"/9090"}, {"a;b:1/2"}} {
 		out, err := exec.Command("deploy/haproxy/servers.sh", bad...).Output()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || len(out) != 0 {
 			t.Errorf("servers.sh %q = %q, %v; want exit 2 and no output", bad, out, err)
@@ -261,7 +271,7 @@ func TestHAProxyEndToEnd(t *testing.T) {
 		instances = append(instances, startProc(t, "-proxy-protocol", "-admin-addr", "127.0.0.1:0",
 			"-drain-delay", drainDelay.String(), "-shutdown-timeout", "5s", "-loops", "1", "-log-level", "debug"))
 	}
-	lb := startBalancer(t, dir, bundle, checkInter, instances)
+	lb := startBalancer(t, bundle, checkInter, instances)
 	lb.waitUp(t, len(instances))
 	_, port, _ := net.SplitHostPort(lb.wss)
 	uri := "wss://localhost:" + port + "/chat"

@@ -134,31 +134,56 @@ func applyMemoryLimit(cfg config) {
 // goMemoryLimit is the Go runtime's soft memory limit in force.
 func goMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
 
-// checkBudget runs b.Check every protocol.BudgetCheckInterval until the
-// reactor is done, and logs what the budget did at most once per
-// budgetLogInterval.
+// checkBudget runs b.Check every protocol.BudgetCheckInterval while
+// clients hold anything (every budgetIdleInterval while they hold nothing),
+// and at once (at most every budgetWakeSpacing) when a loop publishes a
+// total past the budget, until the reactor is done; it logs what the budget
+// did at most once per budgetLogInterval.
 func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *slog.Logger) {
-	t := time.NewTicker(protocol.BudgetCheckInterval)
+	t := time.NewTimer(protocol.BudgetCheckInterval)
 	defer t.Stop()
 	var logged protocol.BudgetStats
-	lastLog := time.Now()
+	last, lastLog := time.Now(), time.Now()
 	for {
 		select {
 		case <-r.Done():
 			return
-		case now := <-t.C:
-			b.Check(r.ForEachLoop)
-			if now.Sub(lastLog) >= budgetLogInterval {
-				if st := b.Stats(); st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
-					logger.Warn("memory budget enforced", "held_bytes", st.Held, "budget_bytes", st.Limit,
-						"slack_refusals", st.SlackRefusals-logged.SlackRefusals, "closes", st.BudgetCloses-logged.BudgetCloses,
-						"drops", st.BudgetAborts-logged.BudgetAborts, "seconds", now.Sub(lastLog).Seconds())
-					logged, lastLog = st, now
-				}
+		case <-b.Wake():
+			if wait := budgetWakeSpacing - time.Since(last); wait > 0 {
+				time.Sleep(wait)
 			}
+		case <-t.C:
+		}
+		last = time.Now()
+		b.Check(r.ForEachLoop)
+		st := b.Stats()
+		if st.Held == 0 && !st.SlackRefused {
+			t.Reset(budgetIdleInterval)
+		} else {
+			t.Reset(protocol.BudgetCheckInterval)
+		}
+		if last.Sub(lastLog) < budgetLogInterval {
+			continue
+		}
+		if st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
+			logger.Warn("memory budget enforced", "held_bytes", st.Held, "peak_bytes", st.Peak, "budget_bytes", st.Limit,
+				"slack_refusals", st.SlackRefusals-logged.SlackRefusals, "closes", st.BudgetCloses-logged.BudgetCloses,
+				"drops", st.BudgetAborts-logged.BudgetAborts, "seconds", last.Sub(lastLog).Seconds())
+			logged, lastLog = st, last
 		}
 	}
 }
 
-// budgetLogInterval: the budget's measures are logged at most this often.
-const budgetLogInterval = time.Second
+const (
+	// budgetLogInterval: the budget's measures are logged at most this
+	// often.
+	budgetLogInterval = time.Second
+	// budgetWakeSpacing: checks woken by a total past the budget are at
+	// least this far apart (each runs a function on every loop twice).
+	budgetWakeSpacing = time.Millisecond
+	// budgetIdleInterval: while clients hold nothing, the check runs this
+	// often (it has nothing to recount; a loop that passes the budget
+	// wakes it, and slack refusal needs no check), so that an idle server
+	// stays idle.
+	budgetIdleInterval = 100 * time.Millisecond
+)

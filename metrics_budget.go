@@ -16,6 +16,8 @@ var (
 		"The memory budget (-memory-budget): bytes of output, echo slack and partial input that clients may make the server hold.", nil, nil)
 	descHeld = prometheus.NewDesc("wsreactor_memory_held_bytes",
 		"Bytes clients make the server hold now, over all connections, as the event loops last published it (within a quantum per loop; drained output is seen within 10 ms once near the budget).", nil, nil)
+	descHeldPeak = prometheus.NewDesc("wsreactor_memory_held_peak_bytes",
+		"The most bytes clients made the server hold at a recount of the holders, since the start.", nil, nil)
 	descSlackRefused = prometheus.NewDesc("wsreactor_memory_budget_slack_refused",
 		"1 while echo slack is refused (from 7/8 of the budget until back under 3/4), else 0.", nil, nil)
 	descBudgetCloses = prometheus.NewDesc("wsreactor_memory_budget_closes_total",
@@ -23,7 +25,7 @@ var (
 )
 
 func (c budgetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descBudget, descHeld, descSlackRefused, descBudgetCloses} {
+	for _, d := range []*prometheus.Desc{descBudget, descHeld, descHeldPeak, descSlackRefused, descBudgetCloses} {
 		ch <- d
 	}
 }
@@ -39,6 +41,7 @@ func (c budgetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descBudget, prometheus.GaugeValue, float64(st.Limit))
 	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(st.Held))
+	ch <- prometheus.MustNewConstMetric(descHeldPeak, prometheus.GaugeValue, float64(st.Peak))
 	ch <- prometheus.MustNewConstMetric(descSlackRefused, prometheus.GaugeValue, refused)
 	for _, m := range []struct {
 		label string

@@ -321,11 +321,23 @@ func TestNoProxyProtocolRejectsHeader(t *testing.T) {
 }
 
 // TestProxiedProtocolSize: -proxy-protocol costs each connection one
-// pointer and the client's address beyond the plain protocol.
+// pointer and the client's packed address beyond the plain protocol, and
+// the address survives the packing.
 func TestProxiedProtocolSize(t *testing.T) {
+	for _, s := range []string{"192.0.2.1:56324", "[2001:db8::7]:4000", "[::ffff:192.0.2.1]:1", "0.0.0.0:0", "[::]:65535"} {
+		var tr proxiedTransport
+		a := netip.MustParseAddrPort(s)
+		tr.setClient(a)
+		if got, ok := tr.client(); !ok || got != a {
+			t.Errorf("setClient(%s): client() = %s, %v", s, got, ok)
+		}
+		if got := tr.RemoteAddr().String(); got != s && !a.Addr().Is4In6() { // net prints ::ffff:a.b.c.d as a.b.c.d
+			t.Errorf("setClient(%s): RemoteAddr %s", s, got)
+		}
+	}
 	extra := unsafe.Sizeof(proxiedProtocol{}) - unsafe.Sizeof(wsProtocol{})
-	if extra > 40 {
-		t.Fatalf("proxiedProtocol is %d bytes larger than wsProtocol; want at most 40", extra)
+	if extra > 32 {
+		t.Fatalf("proxiedProtocol is %d bytes larger than wsProtocol; want at most 32", extra)
 	}
 }
 
@@ -394,5 +406,23 @@ func TestProxiedEchoDoesNotAllocate(t *testing.T) {
 	}
 	if peers := peersSeen(r); len(peers) != 1 || peers[0] != "192.0.2.1:56324" {
 		t.Fatalf("server sees peers %q; want the header's client", peers)
+	}
+}
+
+// TestProxyFlagsFromEnvironment: WSREACTOR_PROXY_PROTOCOL and
+// WSREACTOR_PROXY_FROM work like the flags, and the command line wins.
+func TestProxyFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("WSREACTOR_PROXY_FROM", "10.0.0.0/8")
+	if _, err := parseFlags(newFlagSet(), nil); err == nil || !strings.Contains(err.Error(), "without -proxy-protocol") {
+		t.Fatalf("WSREACTOR_PROXY_FROM alone: %v; want the error that it needs -proxy-protocol", err)
+	}
+	t.Setenv("WSREACTOR_PROXY_PROTOCOL", "true")
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil || !cfg.ProxyProtocol || fmtPrefixes(cfg.ProxyFrom) != "10.0.0.0/8" {
+		t.Fatalf("from the environment: %v, %v, %s", err, cfg.ProxyProtocol, fmtPrefixes(cfg.ProxyFrom))
+	}
+	cfg, err = parseFlags(newFlagSet(), []string{"-proxy-from", "192.0.2.7"})
+	if err != nil || fmtPrefixes(cfg.ProxyFrom) != "192.0.2.7/32" {
+		t.Fatalf("command line over the environment: %v, %s", err, fmtPrefixes(cfg.ProxyFrom))
 	}
 }

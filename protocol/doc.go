@@ -80,6 +80,15 @@
 // once. After every write the Conn checks OutboundBuffered against
 // WriteBufferLimit and closes a client that does not read with 1008.
 //
+// # Memory budget
+//
+// Per-connection limits do not bound a server with many connections: with
+// Config.MemoryBudget set, each Conn also reports what it holds (queued
+// output, a partial head, a split control frame) to its event loop's share
+// of the Server's Budget, and Budget.Check, run every BudgetCheckInterval
+// with the reactor's ForEachLoop, closes the largest holders past the
+// budget; echo slack stops being granted before that (see Budget).
+//
 // # Timers
 //
 // A Conn holds at most one DelayedCall, re-armed with Reset: the handshake

@@ -90,6 +90,18 @@
 // drop (AbortConnection) or close a peer whose backlog passes a limit you
 // choose and document.
 //
+// # Out of descriptors
+//
+// Every connection is a descriptor. When accept(2) fails for want of one
+// (EMFILE, ENFILE) or of kernel memory, the reactor does not stop: the gnet
+// it is built on (patched, third_party/gnet/PATCH.md) closes each pending
+// connection at once through a spare descriptor, or, when even that fails,
+// stops polling the listener for a backoff (10ms doubling to 1s). Open
+// connections are untouched; accepting resumes by itself. Reactor.AcceptStats
+// counts both, and the reactor logs them at most once per ShedLogInterval.
+// Keep your own connection cap below the open-file limit so that ordinary
+// overload gets an answer (a 503, say) rather than a closed connection.
+//
 // # Closing
 //
 // LoseConnection waits until everything written has been taken by the

@@ -5,7 +5,10 @@
 # v2.9.7 (the go.mod without the replace), driven alternately by wsload's
 # connect mode (32 workers, each: connect, handshake, echo 16 B, close) as
 # bench's connect-32 scenario does; server pinned to CPU 0, wsload to CPU 1.
-# It prints each round and the medians with their ratio.
+# It prints each round and the medians with their ratio, of connections
+# per second and of connections per second of server CPU (the server's
+# utime+stime, as wsload reads it from /proc: steadier than the rate on a
+# machine shared with other work).
 #
 #   bench/scripts/connect-gnet-patch.sh              # 5 rounds of 5 s each
 #   ROUNDS=9 DURATION=10s bench/scripts/connect-gnet-patch.sh
@@ -28,7 +31,7 @@ cp ../go.sum "$tmp/stock.sum"
 (cd .. && go build -o "$tmp/patched" . && go build -mod=mod -modfile="$tmp/stock.mod" -o "$tmp/stock" .)
 go build -o "$tmp/wsload" ./cmd/wsload
 
-run() { # run BINARY: one round, prints connects/s
+run() { # run BINARY: one round, prints "connects/s connects/server-CPU-s"
 	# shellcheck disable=SC2086
 	taskset -c 0 "$tmp/$1" -addr 127.0.0.1:0 -admin-addr '' $SERVER_ARGS -ping-interval 0 -shutdown-timeout 1s \
 		2>"$tmp/$1.log" &
@@ -47,21 +50,29 @@ run() { # run BINARY: one round, prints connects/s
 	taskset -c 1 "$tmp/wsload" -addr "$addr" -path / -mode connect -conns 32 -size 16 \
 		-inflight 1 -rate 0 -warmup 1s -duration "$DURATION" -sources 8 -server-pid "$server" \
 		-loops 1 -json 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["connects_per_sec"]))'
+		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["connects_per_sec"]), round(d["connects_per_sec"]*100/max(d["server_cpu_pct"],1e-9)))'
 	kill "$server"
 	wait "$server" 2>/dev/null || true
 	server=
 }
 
-declare -a P S
+declare -a P S PC SC
 for r in $(seq "$ROUNDS"); do
-	p=$(run patched)
-	s=$(run stock)
+	if ((r % 2)); then # which build goes first alternates, against order effects
+		read -r p pc < <(run patched)
+		read -r s sc < <(run stock)
+	else
+		read -r s sc < <(run stock)
+		read -r p pc < <(run patched)
+	fi
 	P+=("$p")
 	S+=("$s")
-	echo "round $r: patched $p conn/s, stock $s conn/s"
+	PC+=("$pc")
+	SC+=("$sc")
+	echo "round $r: patched $p conn/s ($pc per CPU-s), stock $s conn/s ($sc per CPU-s)"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mp=$(median "${P[@]}")
-ms=$(median "${S[@]}")
-echo "median of $ROUNDS rounds: patched $mp conn/s, stock $ms conn/s, patched/stock $(awk -v p="$mp" -v s="$ms" 'BEGIN {printf "%.3f", p/s}')"
+ratio() { awk -v p="$1" -v s="$2" 'BEGIN {printf "%.3f", p/s}'; }
+mp=$(median "${P[@]}") ms=$(median "${S[@]}") mpc=$(median "${PC[@]}") msc=$(median "${SC[@]}")
+echo "median of $ROUNDS rounds: patched $mp conn/s, stock $ms conn/s, patched/stock $(ratio "$mp" "$ms")"
+echo "per server CPU-second: patched $mpc, stock $msc, patched/stock $(ratio "$mpc" "$msc")"

@@ -1,19 +1,22 @@
 #!/bin/sh
-# servers.sh writes the backend section of deploy/haproxy/haproxy.cfg: one
-# "server" line per wsreactor instance. Give each instance as
-# HOST:PORT/ADMIN, where PORT is its WebSocket port (-addr) and ADMIN its
-# admin port (-admin-addr, checked at /readyz), or HOST:PORT/ADMINHOST:ADMIN
-# when the admin server listens on another address. Every other server
-# setting is in haproxy.cfg's "defaults" ("default-server"). IPv6 hosts are
-# written [2001:db8::1]:8080/9090.
+# servers.sh writes the environment that lists the instances for
+# deploy/haproxy/haproxy.cfg: WSLB_SERVER<i>, WSLB_ADMIN<i> and, when the
+# admin server listens on another host, WSLB_CHECKADDR<i>, one assignment a
+# line (for /etc/default/haproxy, which Debian's haproxy service reads, or
+# export $(servers.sh ...)). Give each instance as HOST:PORT/ADMIN,
+# where PORT is its WebSocket port (-addr) and ADMIN its admin port
+# (-admin-addr, checked at /readyz), or HOST:PORT/ADMINHOST:ADMIN. IPv6
+# hosts are written [2001:db8::1]:8080/9090. At most 16 instances (the
+# blocks haproxy.cfg has).
 #
-#   deploy/haproxy/servers.sh 10.0.0.11:8080/9090 10.0.0.12:8080/9090 > wsreactor-servers.cfg
+#   deploy/haproxy/servers.sh 10.0.0.11:8080/9090 10.0.0.12:8080/9090 >> /etc/default/haproxy
 set -eu
+max=16
 usage() {
-	echo "$0: ${1:+\"$1\": }want HOST:PORT/ADMIN or HOST:PORT/ADMINHOST:ADMIN" >&2
+	echo "$0: ${1:+\"$1\": }want HOST:PORT/ADMIN or HOST:PORT/ADMINHOST:ADMIN, 1 to $max of them" >&2
 	exit 2
 }
-[ $# -gt 0 ] || usage
+[ $# -gt 0 ] && [ $# -le $max ] || usage
 lines=""
 i=0
 for spec in "$@"; do
@@ -23,16 +26,22 @@ for spec in "$@"; do
 	[ "$addr" != "$spec" ] && [ -n "$addr" ] && [ -n "$admin" ] || usage "$spec"
 	port=${admin##*:}
 	case $port in "" | *[!0-9]*) usage "$spec" ;; esac
-	check="port $port"
-	case $admin in *:*) check="$check addr ${admin%:*}" ;; esac
 	case $addr in
 	\[*\]:*) host=${addr%]:*}; addr="ipv6@${host#[}:${addr##*]:}" ;;
 	*:*) ;;
 	*) usage "$spec" ;;
 	esac
-	lines="$lines    server ws$i $addr $check
+	case $addr in *[!A-Za-z0-9.:@_-]*) usage "$spec" ;; esac
+	lines="${lines}WSLB_SERVER$i=$addr
+WSLB_ADMIN$i=$port
 "
+	case $admin in
+	*:*)
+		checkaddr=${admin%:*}
+		case $checkaddr in "" | *[!A-Za-z0-9.:_-]*) usage "$spec" ;; esac
+		lines="${lines}WSLB_CHECKADDR$i=$checkaddr
+"
+		;;
+	esac
 done
-echo "# Written by deploy/haproxy/servers.sh $*"
-echo "backend wsreactor"
 printf '%s' "$lines"

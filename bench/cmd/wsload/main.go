@@ -3,6 +3,7 @@
 //	wsload -addr 127.0.0.1:9001 -path / -mode echo|idle|connect [-raw] -conns N -size BYTES
 //	       -inflight K -rate MSGS_PER_SEC_PER_CONN (0 = closed loop) -warmup 1s -duration 5s
 //	       -sources 8 -server-pid PID -loops 1 [-text] [-json] [-allow-errors]
+//	       [-json-payload] [-deflate [-deflate-takeover]]
 //
 // It drives N connections from a few epoll event loops (no goroutine per
 // connection), checks every echoed byte against precomputed frames, and
@@ -27,6 +28,17 @@
 //   - connect: -conns workers each connect, handshake, echo one message and
 //     close, over and over; connects_per_sec counts completed cycles, latency
 //     runs from connect() to the echo.
+//
+// -deflate negotiates permessage-deflate (RFC 7692): it offers
+// "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+// (-deflate-takeover leaves out server_no_context_takeover), fails the
+// handshake if the server declines, sends every message compressed on its own
+// (RSV1 set, the trailing 00 00 ff ff removed, compressed once before the
+// run), and inflates every compressed echo whole and compares it; an echo may
+// come uncompressed (RSV1 is per message). wire_out_per_msg and
+// wire_in_per_msg are the bytes on the wire per echoed message both ways,
+// and compressed_msgs how many echoes came compressed. -json-payload sends
+// JSON-like text, which compresses like real JSON.
 //
 // -raw talks to a plain TCP echo (the ceiling): no handshake, and the masked
 // frames must come back verbatim.
@@ -75,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&cfg.Inflight, "inflight", 1, "messages in flight per connection, written together in one write (rate mode: distinct payloads cycled)")
 	fl.Float64Var(&cfg.Rate, "rate", 0, "messages per second per connection, spread evenly; 0 = closed loop")
 	fl.BoolVar(&cfg.Text, "text", false, "text frames (printable ASCII) instead of binary")
+	fl.BoolVar(&cfg.JSON, "json-payload", false, "text frames of JSON-like text (deterministic records), as compression scenarios need")
+	fl.BoolVar(&cfg.Deflate, "deflate", false, "offer permessage-deflate (client_no_context_takeover; server_no_context_takeover), require it, send compressed messages, inflate and check compressed echoes")
+	fl.BoolVar(&cfg.Takeover, "deflate-takeover", false, "with -deflate: offer only client_no_context_takeover, so the server may keep its window between messages")
 	fl.DurationVar(&cfg.Warmup, "warmup", 0, "traffic before the measured window")
 	fl.DurationVar(&cfg.Duration, "duration", 0, "measured window; idle mode: how long connections are held (default 5s)")
 	fl.DurationVar(&cfg.Settle, "settle", 0, "idle mode: wait before reading the server's RSS (default 1s)")

@@ -35,6 +35,9 @@ type Config struct {
 	Inflight int     // K: messages written together in one write per connection (closed loop); in rate mode the number of distinct payloads cycled (default 1)
 	Rate     float64 // messages per second per connection; 0 = closed loop
 	Text     bool    // text frames (printable ASCII payloads) instead of binary
+	JSON     bool    // text frames of JSON-like text (jsontext.go), the same for every run
+	Deflate  bool    // offer permessage-deflate without context takeover, require it, send compressed, check compressed echoes (deflate.go)
+	Takeover bool    // with Deflate: let the server keep its compression window between messages
 
 	Warmup   time.Duration // traffic before the measured window (echo, connect) (default 0)
 	Duration time.Duration // measured window; in idle mode, how long connections are held (default 5s)
@@ -86,6 +89,15 @@ func (c *Config) Normalize() error {
 	}
 	if c.Inflight <= 0 {
 		c.Inflight = 1
+	}
+	if c.JSON {
+		c.Text = true
+	}
+	if c.Takeover && !c.Deflate {
+		return fmt.Errorf("load: -deflate-takeover needs -deflate")
+	}
+	if c.Deflate && c.Raw {
+		return fmt.Errorf("load: -deflate and -raw exclude each other: a plain TCP echo has no compression")
 	}
 	if c.Rate < 0 {
 		return fmt.Errorf("load: negative rate %g", c.Rate)

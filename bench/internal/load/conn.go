@@ -67,6 +67,13 @@ type conn struct {
 	hs     []byte // response head split over reads
 	key    string
 
+	// permessage-deflate (deflate.go).
+	deflate  bool   // agreed in the handshake
+	takeover bool   // the server may keep its window between messages
+	zmsg     bool   // the current message is compressed (RSV1)
+	zbuf     []byte // the current compressed message, gathered whole
+	hist     []byte // takeover: the last 32 KiB of the server's compressed messages
+
 	// Timing.
 	sendAt int64   // closed loop: when the current batch was written; connect mode: when the cycle began
 	times  []int64 // fixed rate: intended send time of message s at s&(len-1)
@@ -180,34 +187,36 @@ func (c *conn) sendMessages(n int) bool {
 // It reports whether the connection is still alive.
 func (c *conn) flush() bool {
 	fs := c.l.r.fs
-	f := fs.frameLen
 	for {
 		var p []byte
 		ctl := false
 		switch {
 		case c.woff > 0:
-			j := int(c.wseq % uint64(fs.k))
-			p = c.b.req[j*f+c.woff : (j+1)*f]
+			start, end := c.b.span(int(c.wseq % uint64(fs.k)))
+			p = c.b.req[start+c.woff : end]
 		case len(c.ctl) > 0:
 			p, ctl = c.ctl, true
 		case c.wseq < c.iseq:
 			j := int(c.wseq % uint64(fs.k))
-			end := j + int(min(c.iseq-c.wseq, uint64(fs.k-j)))
-			p = c.b.req[j*f : end*f]
+			last := j + int(min(c.iseq-c.wseq, uint64(fs.k-j))) - 1
+			start, _ := c.b.span(j)
+			_, end := c.b.span(last)
+			p = c.b.req[start:end]
 		default:
 			return c.watchOutput(false)
 		}
 		n, err := sysWrite(c.fd, p)
 		if n > 0 {
+			if c.state >= stOpen && c.l.r.measuring.Load() {
+				c.l.st.wireOut += int64(n)
+			}
 			if ctl {
 				c.ctl = c.ctl[n:]
 				if len(c.ctl) == 0 {
 					c.ctl = nil
 				}
 			} else {
-				t := c.woff + n
-				c.wseq += uint64(t / f)
-				c.woff = t % f
+				c.wrote(n)
 			}
 		}
 		if err != nil {
@@ -223,6 +232,28 @@ func (c *conn) flush() bool {
 		if n < len(p) {
 			return c.watchOutput(true)
 		}
+	}
+}
+
+// wrote advances the writer over n bytes of the batch's frames.
+func (c *conn) wrote(n int) {
+	fs := c.l.r.fs
+	if fs.uniform {
+		t := c.woff + n
+		c.wseq += uint64(t / fs.frameLen)
+		c.woff = t % fs.frameLen
+		return
+	}
+	for n > 0 {
+		start, end := c.b.span(int(c.wseq % uint64(fs.k)))
+		left := end - start - c.woff
+		if n < left {
+			c.woff += n
+			return
+		}
+		n -= left
+		c.woff = 0
+		c.wseq++
 	}
 }
 
@@ -255,6 +286,9 @@ func (c *conn) onReadable() {
 		case n > 0:
 			l.now = l.clock()
 			l.meas = l.r.measuring.Load()
+			if l.meas && c.state >= stOpen {
+				l.st.wireIn += int64(n)
+			}
 			c.consume(l.buf[:n])
 			l.flushRecords()
 			return

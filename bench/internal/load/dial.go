@@ -80,7 +80,14 @@ func (c *conn) onConnected() bool {
 	}
 	c.key = base64.StdEncoding.EncodeToString(k[:])
 	cfg := &l.r.cfg
-	c.ctl = appendUpgradeRequest(nil, cfg.Path, cfg.Host, cfg.Origin, c.key)
+	ext := ""
+	switch {
+	case cfg.Takeover:
+		ext = offerTakeover
+	case cfg.Deflate:
+		ext = offerNoTakeover
+	}
+	c.ctl = appendUpgradeRequest(nil, cfg.Path, cfg.Host, cfg.Origin, c.key, ext)
 	c.state = stHandshake
 	return c.flush()
 }
@@ -138,10 +145,13 @@ func (c *conn) consumeHead(p []byte) ([]byte, bool) {
 		}
 		head, rest = c.hs[:i], c.hs[i+4:]
 	}
-	if err := checkUpgradeResponse(head, c.key); err != nil {
+	cfg := &c.l.r.cfg
+	ans, err := checkUpgradeResponse(head, c.key, cfg.Deflate, cfg.Takeover)
+	if err != nil {
 		c.fail(kindHandshake, err)
 		return nil, false
 	}
+	c.deflate, c.takeover = ans.on, ans.serverTakeover
 	c.open()
 	return rest, c.state == stOpen
 }

@@ -129,8 +129,9 @@ func (c *conn) startFrame(h []byte) bool {
 	if b1&0x80 != 0 {
 		return c.protocolError("masked frame from the server (RFC 6455 §5.1)", h)
 	}
-	if b0&0x70 != 0 {
-		return c.protocolError("reserved bits set (RFC 6455 §5.2)", h)
+	op, fin := b0&0x0F, b0&0x80 != 0
+	if rsv := b0 & 0x70; rsv != 0 && (rsv != rsv1 || !c.deflate || (op != opText && op != opBinary)) {
+		return c.protocolError("reserved bits set (RFC 6455 §5.2; RSV1 only on the first frame of a message once permessage-deflate is agreed, RFC 7692 §6)", h)
 	}
 	length := uint64(b1 & 0x7F)
 	switch length {
@@ -142,7 +143,6 @@ func (c *conn) startFrame(h []byte) bool {
 			return c.protocolError("64-bit length with the top bit set (RFC 6455 §5.2)", h)
 		}
 	}
-	op, fin := b0&0x0F, b0&0x80 != 0
 	switch op {
 	case opContinuation:
 		if !c.inMsg {
@@ -156,6 +156,8 @@ func (c *conn) startFrame(h []byte) bool {
 		c.msgOff = 0
 		c.unsol = c.rseq >= c.iseq
 		c.msgBad = op != c.l.r.fs.op
+		c.zmsg = b0&rsv1 != 0
+		c.zbuf = c.zbuf[:0]
 	case opClose, opPing, opPong:
 		if !fin || length > 125 {
 			return c.protocolError("fragmented or long control frame (RFC 6455 §5.5)", h)
@@ -177,6 +179,18 @@ func (c *conn) startFrame(h []byte) bool {
 func (c *conn) payload(chunk []byte) {
 	if c.fop >= opClose {
 		c.cbuf = append(c.cbuf, chunk...)
+		return
+	}
+	if c.zmsg {
+		// Gathered whole and checked at the end (checkInflated); a DEFLATE
+		// stream that grows past 2× the message plus 1 KiB is no echo of it.
+		if !c.msgBad && !c.unsol {
+			if len(c.zbuf)+len(chunk) > 2*c.l.r.fs.size+1024 {
+				c.msgBad = true
+			} else {
+				c.zbuf = append(c.zbuf, chunk...)
+			}
+		}
 		return
 	}
 	if !c.msgBad && !c.unsol {
@@ -208,7 +222,17 @@ func (c *conn) endFrame() bool {
 		return true
 	}
 	c.inMsg = false
-	if c.msgOff != c.l.r.fs.size {
+	if c.zmsg {
+		c.zmsg = false
+		if c.l.meas {
+			c.l.st.zmsgs++
+		}
+		if !c.msgBad && !c.unsol {
+			fs := c.l.r.fs
+			j := int(c.rseq % uint64(fs.k))
+			c.msgBad = !c.checkInflated(c.b.payload[j*fs.size : (j+1)*fs.size])
+		}
+	} else if c.msgOff != c.l.r.fs.size {
 		c.msgBad = true
 	}
 	if c.unsol {

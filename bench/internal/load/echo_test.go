@@ -300,7 +300,7 @@ func TestCheckUpgradeResponse(t *testing.T) {
 		{ok + "\r\nSec-WebSocket-Protocol: chat", "not offered"},
 		{ok + "\r\nno colon", "malformed"},
 	} {
-		err := checkUpgradeResponse([]byte(tc.head), key)
+		_, err := checkUpgradeResponse([]byte(tc.head), key, false, false)
 		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("checkUpgradeResponse(%q) = %v; want error containing %q", tc.head, err, tc.err)
 		}
@@ -308,7 +308,7 @@ func TestCheckUpgradeResponse(t *testing.T) {
 }
 
 func TestUpgradeRequest(t *testing.T) {
-	got := string(appendUpgradeRequest(nil, "/chat", "server.example.com", "http://example.com", "dGhlIHNhbXBsZSBub25jZQ=="))
+	got := string(appendUpgradeRequest(nil, "/chat", "server.example.com", "http://example.com", "dGhlIHNhbXBsZSBub25jZQ==", ""))
 	want := "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n\r\n"
 	if got != want {

@@ -17,6 +17,8 @@ const (
 	opClose        = 0x8
 	opPing         = 0x9
 	opPong         = 0xA
+
+	rsv1 = 0x40 // first header byte: a compressed message (RFC 7692 §6)
 )
 
 // payloadHeaderLen is the header length of an unmasked frame carrying n
@@ -36,7 +38,7 @@ func payloadHeaderLen(n int) int {
 func clientFrameLen(n int) int { return payloadHeaderLen(n) + 4 + n }
 
 // appendMaskedFrame appends one final, masked client frame (RFC 6455 §5.2,
-// §5.3: a client MUST mask every frame it sends).
+// §5.3: a client MUST mask every frame it sends). op may carry rsv1.
 func appendMaskedFrame(dst []byte, op byte, key [4]byte, payload []byte) []byte {
 	n := len(payload)
 	b0 := 0x80 | op
@@ -73,8 +75,17 @@ func maskBytes(key [4]byte, b []byte) {
 // one buffer (written with one write) and the K payloads an echo must return.
 // Batches are immutable once built and shared read-only by the loops.
 type batch struct {
-	req     []byte // K masked frames, frameLen bytes each
-	payload []byte // K payloads, size bytes each
+	req     []byte  // K masked frames, back to back
+	ends    []int32 // ends[j]: where frame j ends in req (compressed frames differ in length)
+	payload []byte  // K payloads, size bytes each
+}
+
+// span is where frame j lies in req.
+func (b *batch) span(j int) (start, end int) {
+	if j > 0 {
+		start = int(b.ends[j-1])
+	}
+	return start, int(b.ends[j])
 }
 
 // frameSet holds every batch of a run and the shape they share.
@@ -82,17 +93,36 @@ type frameSet struct {
 	op       byte // opText or opBinary
 	size     int  // payload bytes per message
 	k        int  // frames per batch
-	frameLen int  // wire bytes per masked frame
+	frameLen int  // wire bytes per masked frame when uniform (raw mode relies on it)
+	uniform  bool // every frame is frameLen bytes (not compressed)
 	batches  []*batch
 	close    []byte // masked close frame, status 1000 (RFC 6455 §5.5.1)
 }
 
+// Payload kinds.
+const (
+	payloadBinary = iota // random bytes
+	payloadText          // random printable ASCII
+	payloadJSON          // JSON-like text (jsontext.go), the same for the same batch and message
+)
+
 // newFrameSet precomputes up to conns distinct batches within memory bytes
-// (at least one). Connection i uses batches[i%len(batches)], so neighbours
-// carry different bytes and a server that mixes up connections is caught.
+// (at least one), uncompressed. Connection i uses batches[i%len(batches)],
+// so neighbours carry different bytes and a server that mixes up
+// connections is caught.
 func newFrameSet(size, k, conns int, text bool, memory int64, rng *rand.Rand) *frameSet {
-	fs := &frameSet{op: opBinary, size: size, k: k, frameLen: clientFrameLen(size)}
+	kind := payloadBinary
 	if text {
+		kind = payloadText
+	}
+	return buildFrameSet(size, k, conns, kind, false, memory, rng)
+}
+
+// buildFrameSet is newFrameSet for any payload kind; with deflate each
+// frame carries its payload compressed on its own, RSV1 set (RFC 7692 §6).
+func buildFrameSet(size, k, conns, kind int, deflate bool, memory int64, rng *rand.Rand) *frameSet {
+	fs := &frameSet{op: opBinary, size: size, k: k, frameLen: clientFrameLen(size), uniform: !deflate}
+	if kind != payloadBinary {
 		fs.op = opText
 	}
 	per := int64(k) * int64(fs.frameLen+size)
@@ -100,17 +130,33 @@ func newFrameSet(size, k, conns int, text bool, memory int64, rng *rand.Rand) *f
 	if per > 0 && n*per > memory {
 		n = max(1, memory/per)
 	}
+	var z *compressor
+	if deflate {
+		z = newCompressor()
+	}
 	fs.batches = make([]*batch, n)
 	for i := range fs.batches {
 		b := &batch{
 			req:     make([]byte, 0, k*fs.frameLen),
+			ends:    make([]int32, k),
 			payload: make([]byte, k*size),
 		}
-		fillPayload(b.payload, text, rng)
 		for j := 0; j < k; j++ {
+			p := b.payload[j*size : (j+1)*size]
+			switch kind {
+			case payloadJSON:
+				fillJSON(p, rand.New(rand.NewPCG(uint64(i), uint64(j))))
+			default:
+				fillPayload(p, kind == payloadText, rng)
+			}
 			var key [4]byte
 			binary.LittleEndian.PutUint32(key[:], rng.Uint32())
-			b.req = appendMaskedFrame(b.req, fs.op, key, b.payload[j*size:(j+1)*size])
+			if deflate {
+				b.req = appendMaskedFrame(b.req, fs.op|rsv1, key, z.compress(p))
+			} else {
+				b.req = appendMaskedFrame(b.req, fs.op, key, p)
+			}
+			b.ends[j] = int32(len(b.req))
 		}
 		fs.batches[i] = b
 	}

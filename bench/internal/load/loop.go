@@ -54,6 +54,7 @@ type loop struct {
 	runLat int64 // pending run of equal latency samples, see record
 	runN   int64
 	st     stats
+	zin    *inflater // permessage-deflate: decoder for compressed echoes (made on first use)
 
 	checkTodo  []timer // idle mode: connections (id, gen) to check
 	checkNext  int
@@ -82,6 +83,8 @@ type stats struct {
 	retries             int64
 	lingered            int64 // closes where the server sent its close frame but not its FIN within linger
 	maxLat              int64
+	wireOut, wireIn     int64 // bytes written and read on open connections in the measured window
+	zmsgs               int64 // echoes that came compressed (RSV1) in the measured window
 }
 
 func newLoop(r *runner, idx int, seed [32]byte) (*loop, error) {
@@ -327,7 +330,7 @@ func (l *loop) newConn(t target) *conn {
 func (l *loop) freeConn(c *conn) {
 	c.state = stDone
 	c.gen++
-	c.hs, c.ctl, c.cbuf, c.times = nil, nil, nil, nil
+	c.hs, c.ctl, c.cbuf, c.times, c.zbuf, c.hist = nil, nil, nil, nil, nil, nil
 	l.free = append(l.free, c.id)
 }
 

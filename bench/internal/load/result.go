@@ -65,7 +65,19 @@ type Result struct {
 	ErrorKinds        map[string]int64 `json:"error_kinds,omitempty"`
 	FirstErrors       []string         `json:"first_errors,omitempty"`
 	ServerRSSBeforeKB int64            `json:"server_rss_before_kb"` // idle mode
-	ClientRSSKB       int64            `json:"client_rss_kb"`
+
+	// Compression (wsload -deflate) and the wire. Wire bytes are everything
+	// written (out) and read (in) on open connections in the measured
+	// window: frames with their headers, compressed or not.
+	JSON           bool    `json:"json"`
+	Deflate        bool    `json:"deflate"`
+	Takeover       bool    `json:"takeover"`
+	CompressedMsgs int64   `json:"compressed_msgs"` // echoes that came compressed (RSV1), of Msgs
+	WireOutBytes   int64   `json:"wire_out_bytes"`
+	WireInBytes    int64   `json:"wire_in_bytes"`
+	WireOutPerMsg  float64 `json:"wire_out_per_msg"` // wire bytes per echoed message, client to server
+	WireInPerMsg   float64 `json:"wire_in_per_msg"`  // and server to client
+	ClientRSSKB    int64   `json:"client_rss_kb"`
 
 	// Hist is the latency histogram (nanoseconds) behind the percentiles,
 	// for merging the runs of several wsload processes (wsload -hist).
@@ -91,6 +103,10 @@ func (r *Result) WriteText(w io.Writer) {
 			r.DurationS, r.ServerRSSBeforeKB, r.ServerRSSKB, r.RSSPerConnBytes, r.Msgs)
 	default:
 		fmt.Fprintf(w, "  %.2fs window: %.0f msgs/s, %.2f MB/s (%d messages)\n", r.DurationS, r.MsgsPerSec, r.MBPerSec, r.Msgs)
+	}
+	if r.Deflate || r.WireOutBytes > 0 {
+		fmt.Fprintf(w, "  wire bytes per message: out %.1f in %.1f (deflate %v, takeover offered %v, %d of %d echoes compressed)\n",
+			r.WireOutPerMsg, r.WireInPerMsg, r.Deflate, r.Takeover, r.CompressedMsgs, r.Msgs)
 	}
 	fmt.Fprintf(w, "  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", r.P50us, r.P99us, r.P999us, r.MaxUs)
 	fmt.Fprintf(w, "  errors %d  mismatches %d  retries %d  lingered %d", r.Errors, r.Mismatches, r.Retries, r.Lingered)
@@ -125,6 +141,9 @@ func (r *runner) stop() Result {
 			st.retries += l.st.retries
 			st.lingered += l.st.lingered
 			st.maxLat = max(st.maxLat, l.st.maxLat)
+			st.wireOut += l.st.wireOut
+			st.wireIn += l.st.wireIn
+			st.zmsgs += l.st.zmsgs
 			for k := range st.errs {
 				st.errs[k] += l.st.errs[k]
 			}
@@ -142,6 +161,12 @@ func (r *runner) stop() Result {
 		Raw: cfg.Raw, Text: cfg.Text, Loops: cfg.Loops, Sources: cfg.Sources, WarmupS: cfg.Warmup.Seconds(),
 		Opened: r.opened.Load(), Retries: st.retries, Lingered: st.lingered, Mismatches: st.mismatches,
 		FirstErrors: r.errorsSoFar(),
+		JSON:        cfg.JSON, Deflate: cfg.Deflate, Takeover: cfg.Takeover,
+		CompressedMsgs: st.zmsgs, WireOutBytes: st.wireOut, WireInBytes: st.wireIn,
+	}
+	if st.msgs > 0 {
+		res.WireOutPerMsg = round(float64(st.wireOut)/float64(st.msgs), 1)
+		res.WireInPerMsg = round(float64(st.wireIn)/float64(st.msgs), 1)
 	}
 	if cfg.Mode == ModeIdle {
 		res.WarmupS = 0

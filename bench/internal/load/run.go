@@ -112,7 +112,14 @@ func newRunner(cfg Config) (*runner, error) {
 	var seed [32]byte
 	crand.Read(seed[:])
 	rng := rand.New(rand.NewChaCha8(seed))
-	r.fs = newFrameSet(cfg.Size, cfg.Inflight, cfg.Conns, cfg.Text, cfg.BatchMemory, rng)
+	kind := payloadBinary
+	switch {
+	case cfg.JSON:
+		kind = payloadJSON
+	case cfg.Text:
+		kind = payloadText
+	}
+	r.fs = buildFrameSet(cfg.Size, cfg.Inflight, cfg.Conns, kind, cfg.Deflate, cfg.BatchMemory, rng)
 	for i := 0; i < cfg.Loops; i++ {
 		crand.Read(seed[:])
 		l, err := newLoop(r, i, seed)

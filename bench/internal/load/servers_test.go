@@ -19,14 +19,16 @@ import (
 type wsServerOpts struct {
 	corrupt     bool // flip one payload bit of every echo
 	writeBuffer int  // gorilla write buffer; small values fragment echoes
+	compress    bool // negotiate permessage-deflate and compress every echo
 }
 
 // startWSEcho starts a gorilla echo server and returns its host:port.
 func startWSEcho(t *testing.T, o wsServerOpts) string {
 	t.Helper()
 	up := websocket.Upgrader{
-		CheckOrigin:     func(*http.Request) bool { return true },
-		WriteBufferSize: o.writeBuffer,
+		CheckOrigin:       func(*http.Request) bool { return true },
+		WriteBufferSize:   o.writeBuffer,
+		EnableCompression: o.compress,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -34,6 +36,7 @@ func startWSEcho(t *testing.T, o wsServerOpts) string {
 			return
 		}
 		defer c.Close()
+		c.EnableWriteCompression(o.compress)
 		for {
 			op, msg, err := c.ReadMessage()
 			if err != nil {

@@ -3,7 +3,7 @@
 // way, with one goroutine per connection that reads a message and writes it
 // back.
 //
-//	gorilla -addr 127.0.0.1:9001 -loops 1 [-mode message|copy] [-buffer 4096]
+//	gorilla -addr 127.0.0.1:9001 -loops 1 [-mode message|copy] [-buffer 4096] [-deflate [-deflate-level 1]]
 //
 // -mode message (the default, the loop of gorilla's own echo example) uses
 // ReadMessage and WriteMessage, which hold the whole message and write it as
@@ -28,6 +28,8 @@ import (
 func main() {
 	mode := flag.String("mode", "message", "echo with ReadMessage/WriteMessage (message) or NextReader/NextWriter + io.Copy (copy)")
 	bufSize := flag.Int("buffer", 4096, "read and write buffer size per connection")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate (gorilla: no context takeover) and compress every echo")
+	level := flag.Int("deflate-level", 1, "with -deflate, compression level (gorilla's default 1)")
 	cfg := peer.Parse("gorilla")
 	echo := map[string]func(*websocket.Conn) error{"copy": echoCopy, "message": echoMessage}[*mode]
 	if echo == nil {
@@ -36,7 +38,7 @@ func main() {
 	upgrader := websocket.Upgrader{
 		ReadBufferSize:    *bufSize,
 		WriteBufferSize:   *bufSize,
-		EnableCompression: false,
+		EnableCompression: *deflate,
 		CheckOrigin:       func(*http.Request) bool { return true },
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +48,12 @@ func main() {
 		}
 		defer conn.Close()
 		conn.SetReadLimit(cfg.MaxMessage)
+		if *deflate {
+			conn.EnableWriteCompression(true)
+			if err := conn.SetCompressionLevel(*level); err != nil {
+				return
+			}
+		}
 		for echo(conn) == nil {
 		}
 	})

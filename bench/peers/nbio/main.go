@@ -2,13 +2,15 @@
 // on github.com/lesismal/nbio (nbhttp engine + websocket upgrader), the
 // strongest Go library for many connections.
 //
-//	nbio -addr 127.0.0.1:9001 -loops 1 [-executor pool|sync] [-reuseport]
+//	nbio -addr 127.0.0.1:9001 -loops 1 [-executor pool|sync] [-reuseport] [-deflate [-deflate-level 1]]
 //
 // Settings follow nbio's own million-connection example (MaxLoad 1,000,000,
 // ReleaseWebsocketPayload so payload buffers return to nbio's pool after
 // OnMessage), in the pure non-blocking I/O mode (IOModNonBlocking), with
 // NPoller = -loops and GOMAXPROCS = -loops. The read buffer stays at nbio's
-// default 64 KiB (gnet's default too). Compression is off (nbio's default),
+// default 64 KiB (gnet's default too). Compression is off (nbio's default)
+// unless -deflate (EnableCompression; nbio then compresses every echo of a
+// connection that agreed, at -deflate-level, with compress/flate),
 // the message limit is -max-message (64 MiB, like wsreactor's; nbio's own
 // default is 4 MiB) and the idle read deadline nbio sets after each message
 // (KeepaliveTime, 120 s by default) is turned off, as no other peer has one.
@@ -32,10 +34,15 @@ import (
 
 func main() {
 	executor := flag.String("executor", "pool", "where OnMessage runs: pool (nbio's goroutine pool, the default) or sync (the poller goroutine)")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate (nbio: no context takeover) and compress every echo")
+	level := flag.Int("deflate-level", 1, "with -deflate, compression level (nbio's default 1)")
 	cfg := peer.Parse("nbio")
 
 	upgrader := websocket.NewUpgrader()
-	upgrader.EnableCompression(false)
+	upgrader.EnableCompression(*deflate)
+	if err := upgrader.SetCompressionLevel(*level); err != nil {
+		peer.Fail("nbio", "-deflate-level %d: %v", *level, err)
+	}
 	upgrader.KeepaliveTime = 0
 	upgrader.MessageLengthLimit = int(cfg.MaxMessage)
 	upgrader.CheckOrigin = func(*http.Request) bool { return true }

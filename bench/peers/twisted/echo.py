@@ -4,10 +4,14 @@ This is the closest working form of the Twisted code wsreactor is modelled
 on: a Protocol whose onMessage writes the message back, run by Twisted's
 epoll reactor (one thread, one event loop).
 
-    /usr/bin/python3 echo.py -addr 127.0.0.1:9001 [-loops 1] [-max-message BYTES]
+    /usr/bin/python3 echo.py -addr 127.0.0.1:9001 [-loops 1] [-max-message BYTES] [-deflate]
 
 Settings, chosen to match the other servers of the benchmark:
-- permessage-deflate offers are declined (no compression);
+- permessage-deflate offers are declined (no compression), unless -deflate:
+  then the first permessage-deflate offer is accepted with no context
+  takeover either way (as the other servers), through Autobahn's
+  perMessageCompressionAccept; Autobahn 22.7 compresses at zlib's default
+  level (6) and has no option for it;
 - frame and message limits are -max-message (64 MiB, as wsreactor's default);
 - Autobahn's defaults otherwise: incoming text is validated as UTF-8 (as
   wsreactor does), client frames must be masked, no auto-fragmentation;
@@ -31,6 +35,18 @@ from autobahn.twisted.websocket import (  # noqa: E402
     WebSocketServerFactory,
     WebSocketServerProtocol,
 )
+from autobahn.websocket.compress import (  # noqa: E402
+    PerMessageDeflateOffer,
+    PerMessageDeflateOfferAccept,
+)
+
+
+def accept_deflate(offers):
+    """Accepts the first permessage-deflate offer, without context takeover."""
+    for offer in offers:
+        if isinstance(offer, PerMessageDeflateOffer) and offer.accept_no_context_takeover:
+            return PerMessageDeflateOfferAccept(offer, request_no_context_takeover=True, no_context_takeover=True)
+    return None
 
 
 class EchoProtocol(WebSocketServerProtocol):
@@ -53,6 +69,7 @@ def main(argv):
     ap.add_argument("-addr", default="127.0.0.1:9001", help="host:port to listen on")
     ap.add_argument("-loops", type=int, default=1, help="event loops; must be 1")
     ap.add_argument("-max-message", type=int, default=64 << 20, help="largest frame and message in bytes")
+    ap.add_argument("-deflate", action="store_true", help="accept permessage-deflate, no context takeover")
     args = ap.parse_args(argv)
     if args.loops != 1:
         ap.error("-loops %d: Twisted's reactor is single-threaded; use 1" % args.loops)
@@ -64,7 +81,7 @@ def main(argv):
     factory.setProtocolOptions(
         maxFramePayloadSize=args.max_message,
         maxMessagePayloadSize=args.max_message,
-        perMessageCompressionAccept=lambda offers: None,
+        perMessageCompressionAccept=accept_deflate if args.deflate else (lambda offers: None),
         autoPingInterval=0,
         openHandshakeTimeout=10,
         closeHandshakeTimeout=5,
