@@ -408,3 +408,21 @@ func TestProxiedEchoDoesNotAllocate(t *testing.T) {
 		t.Fatalf("server sees peers %q; want the header's client", peers)
 	}
 }
+
+// TestProxyFlagsFromEnvironment: WSREACTOR_PROXY_PROTOCOL and
+// WSREACTOR_PROXY_FROM work like the flags, and the command line wins.
+func TestProxyFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("WSREACTOR_PROXY_FROM", "10.0.0.0/8")
+	if _, err := parseFlags(newFlagSet(), nil); err == nil || !strings.Contains(err.Error(), "without -proxy-protocol") {
+		t.Fatalf("WSREACTOR_PROXY_FROM alone: %v; want the error that it needs -proxy-protocol", err)
+	}
+	t.Setenv("WSREACTOR_PROXY_PROTOCOL", "true")
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil || !cfg.ProxyProtocol || fmtPrefixes(cfg.ProxyFrom) != "10.0.0.0/8" {
+		t.Fatalf("from the environment: %v, %v, %s", err, cfg.ProxyProtocol, fmtPrefixes(cfg.ProxyFrom))
+	}
+	cfg, err = parseFlags(newFlagSet(), []string{"-proxy-from", "192.0.2.7"})
+	if err != nil || fmtPrefixes(cfg.ProxyFrom) != "192.0.2.7/32" {
+		t.Fatalf("command line over the environment: %v, %s", err, fmtPrefixes(cfg.ProxyFrom))
+	}
+}

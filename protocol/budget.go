@@ -36,7 +36,10 @@ const BudgetCheckInterval = 10 * time.Millisecond
 //     with 1008 "memory budget exceeded" (its close frame follows its
 //     output; BudgetCloses), one that was already closing, or is still in
 //     its handshake, is dropped at once (RST; BudgetAborts), since its
-//     close frame waits behind output it does not read.
+//     close frame waits behind output it does not read. A loop that
+//     publishes a total past the budget does not wait for Check: it drops
+//     its own closing connections at once, and past 9/8 of the budget also
+//     closes its own largest open ones (brake).
 //
 // A client that reads its echoes holds next to nothing and is never among
 // the largest.
@@ -49,16 +52,16 @@ const BudgetCheckInterval = 10 * time.Millisecond
 // write, costs one comparison per write.
 //
 // How far a burst can pass the budget: a loop publishing a rise sums the
-// shards and sets the slack refusal itself, so slack stops within
-// loops×quantum (at most budget/16) of crossing 7/8 of the budget. After
-// that a connection past WriteBufferLimit grows by at most one read's echo
-// (the reactor's read buffer, 64 KiB by default) before it is closed, and
-// at most budget/WriteBufferLimit connections can be past it: budget/16
-// with the command's defaults, so both fit in the 1/8 left above 7/8. What
-// remains is growth of connections under WriteBufferLimit, which only Check
-// sees: the total can pass the budget by what the loops read in one
-// BudgetCheckInterval (an echo is never larger than its input plus frame
-// headers), and Check brings it back under.
+// shards and acts itself, so each measure starts within loops×quantum (at
+// most budget/16) of its threshold. Slack stops at 7/8; after that a
+// connection past WriteBufferLimit grows by at most one read's echo (the
+// reactor's read buffer, 64 KiB by default) before it is closed, and at
+// most budget/WriteBufferLimit connections can be past it: budget/16 with
+// the command's defaults, so both fit in the 1/8 left above 7/8. What
+// remains is growth of connections under WriteBufferLimit: Check handles
+// it past the budget, within an interval; past 9/8 the loops brake at every
+// rise they publish, so the total stays within loops×quantum of 9/8 of the
+// budget, at most 19/16 of it.
 //
 // Drained output is seen only when the holders are recounted (Check), so
 // between recounts the totals overstate what is held, never understate it.
@@ -97,6 +100,8 @@ type budgetShard struct {
 	holders []budgetHold // connections holding something; Conn.hidx-1 indexes it
 	cands   []budgetCand // refresh's candidates for Check
 	victims []*Conn      // Check's choice, acted on by the loop
+	drops   []budgetHold // brake's scratch
+	braking bool         // inside brake: the drops it makes publish no rise
 	_       [64]byte
 }
 
@@ -200,21 +205,17 @@ func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
 		b.pressure.Store(false)
 	}
 	if held <= b.limit {
+		for _, s := range b.shards { // the loops write cands only in refresh
+			clear(s.cands)
+			s.cands = s.cands[:0]
+		}
 		return
 	}
 	cands := b.cands[:0]
 	for _, s := range b.shards {
 		cands = append(cands, s.cands...)
 	}
-	slices.SortFunc(cands, func(x, y budgetCand) int {
-		switch {
-		case x.held > y.held:
-			return -1
-		case x.held < y.held:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(cands, func(x, y budgetCand) int { return cmpHeld(x.held, y.held) })
 	for _, cd := range cands {
 		if held <= b.limit {
 			break
@@ -253,27 +254,97 @@ func (s *budgetShard) set(b *Budget, c *Conn, n int64) (before int64) {
 	s.total += n - before
 	if d := s.total - s.pub; d >= b.quantum || d <= -b.quantum {
 		s.publish()
-		if d > 0 {
-			b.rose()
+		if d > 0 && !s.braking {
+			b.rose(s, c)
 		}
 	}
 	return before
 }
 
-// rose follows a shard's publication of a rise (a quantum of growth, so
+// rose follows shard s's publication of a rise (a quantum of growth, so
 // rare): from 7/8 of the budget slack is refused at once; past the budget
-// the checker is woken rather than left to its next tick.
-func (b *Budget) rose() {
+// the loop drops its own closing connections at once (brake) and wakes the
+// checker rather than leave the rest to its next tick.
+func (b *Budget) rose(s *budgetShard, cur *Conn) {
 	held := b.Held()
 	if held >= b.soft && !b.pressure.Load() {
 		b.pressure.Store(true)
 	}
 	if held > b.limit {
+		s.brake(b, held, cur)
 		select {
 		case b.wake <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// brake runs on the loop that published a total past the budget (held),
+// to free this loop's share of the excess (in proportion to what the loop
+// holds) without waiting for Check:
+//
+//   - it drops the loop's closing connections, largest first: each was
+//     sent its close frame, which waits behind output it has not read, so
+//     dropping it frees memory at once and closes no one new;
+//   - past 9/8 of the budget (the ceiling), it also closes the loop's open
+//     connections with 1008, largest first, as Check would; they stop
+//     reading and growing, and the next brake or Check drops them if they
+//     do not read. Under the ceiling open connections are left to Check,
+//     which closes the largest over all loops.
+//
+// cur is the connection whose accounting published the rise: it is in the
+// middle of writing, so its close frame is only queued (its own flush
+// writes it); another connection's is written at once.
+func (s *budgetShard) brake(b *Budget, held int64, cur *Conn) {
+	share := int64(float64(held-b.limit) * float64(s.total) / float64(held))
+	ceiling := held > b.limit+b.limit/8
+	drops := s.drops[:0]
+	for _, h := range s.holders {
+		if st := h.c.state; st == stateClosed || st == stateCloseSent || (ceiling && st == stateOpen) {
+			drops = append(drops, h)
+		}
+	}
+	// Closing connections first, each kind largest first.
+	slices.SortFunc(drops, func(x, y budgetHold) int {
+		if xo, yo := x.c.state == stateOpen, y.c.state == stateOpen; xo != yo {
+			if yo {
+				return -1
+			}
+			return 1
+		}
+		return cmpHeld(x.held, y.held)
+	})
+	s.braking = true
+	for _, h := range drops {
+		if share <= 0 {
+			break
+		}
+		share -= h.held
+		if h.c.state == stateOpen {
+			b.closes.Add(1)
+			h.c.fail(frame.ClosePolicyViolation, "memory budget exceeded")
+			if h.c != cur {
+				h.c.end()
+			}
+		} else if h.c.state != stateLost {
+			b.aborts.Add(1)
+			h.c.abort()
+		}
+	}
+	s.braking = false
+	clear(drops)
+	s.drops = drops[:0]
+}
+
+// cmpHeld orders holdings largest first.
+func cmpHeld(x, y int64) int {
+	switch {
+	case x > y:
+		return -1
+	case x < y:
+		return 1
+	}
+	return 0
 }
 
 // Wake delivers a value when a loop has published a total past the budget:

@@ -28,12 +28,22 @@ type bconn struct {
 	tr *fakeTransport
 }
 
+// addOn is add for a connection on event loop loop (a Conn takes its loop
+// from the transport when it is made).
+func (h *harness) addOn(loop int) *harness {
+	h.tr = &fakeTransport{clk: h.clk, loop: loop}
+	h.c = h.srv.NewConn()
+	h.c.ConnectionMade(h.tr)
+	return h
+}
+
 // openOn opens a new connection on h's server, on event loop loop.
 func (h *harness) openOn(loop int) bconn {
 	h.t.Helper()
-	h.add()
-	h.tr.loop = loop
-	h.open()
+	h.addOn(loop).open()
+	if int(h.c.loop) != loop {
+		h.t.Fatalf("connection on loop %d; want %d", h.c.loop, loop)
+	}
 	return bconn{h.c, h.tr}
 }
 
@@ -94,8 +104,7 @@ func TestBudgetCounts(t *testing.T) {
 		t.Fatalf("Held() = %d after a check; want the exact 0", b.Held())
 	}
 
-	h.add()
-	h.tr.loop = 1
+	h.addOn(1)
 	hs := bconn{h.c, h.tr}
 	h.feed([]byte(seedRequest[:40]))
 	h.feed([]byte(seedRequest[40:80]))
@@ -163,7 +172,9 @@ func TestBudgetThresholds(t *testing.T) {
 		{"at 7/8", []int{40000, 30000}, true, nil},
 		{"at the budget", []int{40000, 30000, 10000}, true, nil},
 		{"one past", []int{30000, 40000, 10001}, true, []int{1}},
-		{"many past at once", []int{17000, 20000, 15000, 19000, 14000, 18000, 16000}, true, []int{1, 3}},
+		// Past the budget but under 9/8 of it, where the loops would
+		// brake on their own (TestBudgetBrake).
+		{"many past at once", []int{7000, 8000, 7300, 7900, 7100, 7800, 7200, 7700, 6900, 7600, 7400, 7500}, true, []int{1, 3}},
 		{"many equal past at once", append(slices.Repeat([]int{5000}, 16), 5001), true, []int{16}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,8 +243,7 @@ func TestBudgetDropsClosingHolders(t *testing.T) {
 	h2 := newHarness(t, budgetConfig(4000, 1<<20), nil)
 	var heads []bconn
 	for i := 0; i < 12; i++ {
-		h2.add()
-		h2.tr.loop = i % 2
+		h2.addOn(i % 2)
 		h2.feed([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
 		h2.feed(bytes.Repeat([]byte("X-Pad: 1\r\n"), 30))
 		heads = append(heads, bconn{h2.c, h2.tr})
@@ -250,6 +260,77 @@ func TestBudgetDropsClosingHolders(t *testing.T) {
 	// Twelve parser buffers of 512 bytes: dropping five leaves 3584.
 	if held := exactHeld(h2.srv.Budget()); held != 3584 || dropped != 5 {
 		t.Errorf("%d heads dropped, %d bytes left held; want 5 dropped, 3584 left", dropped, held)
+	}
+}
+
+// TestBudgetBrake: a loop that publishes a total past the budget drops its
+// own closing connections at once, largest first, without waiting for a
+// check; it closes no open connection (that is Check's, largest first over
+// all loops) and touches no other loop's.
+func TestBudgetBrake(t *testing.T) {
+	h := newHarness(t, budgetConfig(80000, 1<<20), nil) // quantum 2500
+	x, other := h.openOn(0), h.openOn(1)
+	x.hold(50000)
+	other.hold(20000)
+	h.check() // 70000: under the budget
+	other.c.Close(frame.CloseNormal, "")
+	if other.c.state != stateCloseSent {
+		t.Fatal("other is not closing")
+	}
+	y := h.openOn(0)
+	y.hold(10001) // 80001: past the budget, nothing closing on loop 0
+	if x.tr.lost || x.tr.aborted || other.tr.aborted || y.tr.lost {
+		t.Fatalf("the brake closed an open connection or touched another loop's: %v %v %v %v", x.tr.lost, x.tr.aborted, other.tr.aborted, y.tr.lost)
+	}
+	h.check() // closes x, the largest, with 1008
+	if !budgetClosed(x) || x.tr.aborted {
+		t.Fatal("the check did not close the largest holder with 1008")
+	}
+	z := h.openOn(0)
+	z.hold(3000) // a rise on loop 0, still past the budget: x is dropped now
+	if !x.tr.aborted || other.tr.aborted || y.tr.lost || z.tr.lost {
+		t.Fatalf("x aborted %v, other aborted %v, y closed %v, z closed %v; want only x dropped",
+			x.tr.aborted, other.tr.aborted, y.tr.lost, z.tr.lost)
+	}
+	if st := h.srv.Budget().Stats(); st.BudgetAborts != 1 || st.BudgetCloses != 1 {
+		t.Errorf("stats %+v; want 1 close, 1 drop", st)
+	}
+	if got := exactHeld(h.srv.Budget()); got != 33001 {
+		t.Errorf("held %d; want 33001 once x is dropped", got)
+	}
+
+	// Past 9/8 of the budget (90000) the loop also closes its own largest
+	// open connections with 1008, without waiting for a check.
+	big := h.openOn(1)
+	// 113001 in all; loop 1 (other 20000, big 80000) must free its share,
+	// 33001 × 100000/113001 = 29204: dropping other frees 20000, not
+	// enough.
+	big.hold(80000)
+	if budgetClosed(y) || budgetClosed(z) || !budgetClosed(big) {
+		t.Fatalf("past 9/8: y %v, z %v, big %v closed; want the largest open on the loop that rose (big)",
+			budgetClosed(y), budgetClosed(z), budgetClosed(big))
+	}
+	if !other.tr.aborted {
+		t.Error("past 9/8: the closing connection on the same loop was not dropped first")
+	}
+}
+
+// TestBudgetBrakeMidWrite: a connection that brakes on itself in the middle
+// of writing a large message outside DataReceived (the payload is written
+// after its header, apart) still sends well-formed frames: the message,
+// then the close.
+func TestBudgetBrakeMidWrite(t *testing.T) {
+	h := newHarness(t, budgetConfig(80000, 1<<20), nil)
+	c := h.openOn(0)
+	c.tr.buffered = 100000 // past 9/8 of the budget after the write
+	msg := bytes.Repeat([]byte{9}, directAt)
+	if err := c.c.WriteMessage(frame.OpBinary, msg); err != nil {
+		t.Fatal(err)
+	}
+	o := parseOutput(c.tr.out)
+	if len(o.problems) != 0 || len(o.msgs) != 1 || len(o.msgs[0].data) != directAt || !budgetClosed(c) || !c.tr.lost {
+		t.Fatalf("problems %v, %d messages, closed %v %v %q, LoseConnection %v; want the message, then 1008",
+			o.problems, len(o.msgs), o.closed, o.code, o.reason, c.tr.lost)
 	}
 }
 
@@ -341,7 +422,6 @@ func TestBudgetEchoDoesNotAllocate(t *testing.T) {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
 	h := openDiscard(t, budgetConfig(256<<10, 1<<20))
-	h.tr.loop = 1
 	in := bin(make([]byte, 64))
 	buf := make([]byte, len(in))
 	n := 0
