@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -142,15 +141,8 @@ func compressedShare(o *Outcome) float64 {
 func (r *Runner) RunDeflate(scs []Scenario, srvs []Server, rep *Report, out, benchDir string, readme bool) error {
 	rep.Outcomes = r.Run(scs, srvs)
 	rep.Finished = time.Now()
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("compare: %v", err)
-	}
-	js, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return fmt.Errorf("compare: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(out, "deflate.json"), append(js, '\n'), 0o644); err != nil {
-		return fmt.Errorf("compare: %v", err)
+	if err := rep.writeJSON(out, "deflate.json"); err != nil {
+		return err
 	}
 	md := "# wsreactor permessage-deflate benchmark\n\nWritten by `bench/cmd/compare -scenarios deflate`; do not edit by hand. See bench/README.md.\n\n" +
 		rep.deflateMarkdown("##")
@@ -202,13 +194,9 @@ func (rep *Report) deflateMarkdown(h string) string {
 		for _, sc := range echo {
 			title := sc.Title
 			for _, srv := range rep.Servers {
-				o := rep.outcome(sc.Name, srv.Name)
+				o, name := rep.labelled(sc.Name, srv)
 				if o == nil {
 					continue
-				}
-				name := srv.Label
-				if o.Failed() {
-					name += " ⚠"
 				}
 				m := o.Median
 				if m == nil {
@@ -235,13 +223,9 @@ func (rep *Report) deflateMarkdown(h string) string {
 			title := sc.Title
 			ref := rep.outcome(sc.Name, WsreactorPlain)
 			for _, srv := range rep.Servers {
-				o := rep.outcome(sc.Name, srv.Name)
+				o, name := rep.labelled(sc.Name, srv)
 				if o == nil {
 					continue
-				}
-				name := srv.Label
-				if o.Failed() {
-					name += " ⚠"
 				}
 				if o.Median == nil {
 					fmt.Fprintf(&b, "| %s | %s | failed |  |  |\n", mdEscape(title), mdEscape(name))
@@ -262,36 +246,18 @@ func (rep *Report) deflateMarkdown(h string) string {
 	for _, line := range rep.deflateTargets(echo, idle) {
 		b.WriteString("- " + line + "\n")
 	}
-	fmt.Fprintf(&b, "\n%s Servers\n\n| server | version | configuration |\n|---|---|---|\n", h)
-	for _, s := range rep.Servers {
-		cfg := s.Config
-		if s.Skipped != "" {
-			cfg = "**skipped:** " + s.Skipped
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Label, mdEscape(s.Version), mdEscape(cfg))
-	}
-	for _, s := range AllServers() {
-		if why, ok := deflateCannot[s.Name]; ok {
-			fmt.Fprintf(&b, "| %s | | %s |\n", s.Label, mdEscape(why))
-		}
-	}
-	var notes []string
-	for _, n := range rep.Notes {
-		notes = append(notes, "- "+mdEscape(n))
-	}
-	for _, o := range rep.Outcomes {
-		for _, f := range o.Failures {
-			notes = append(notes, fmt.Sprintf("- %s / %s: %s", o.Scenario, o.Server, mdEscape(f)))
-		}
-		if o.Median != nil && (o.Median.Errors > 0 || o.Median.Mismatches > 0) {
-			notes = append(notes, fmt.Sprintf("- %s / %s: wsload counted %v errors and %v mismatches over the rounds",
-				o.Scenario, o.Server, o.Median.Errors, o.Median.Mismatches))
-		}
-	}
-	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\n%s Failures and notes\n\n%s\n", h, strings.Join(notes, "\n"))
-	}
+	rep.writeServers(&b, h, deflateCannot)
+	rep.writeFailures(&b, h)
 	return b.String()
+}
+
+// labelled is srv's outcome in scenario and its label, marked ⚠ if it failed.
+func (rep *Report) labelled(scenario string, srv Server) (*Outcome, string) {
+	o := rep.outcome(scenario, srv.Name)
+	if o != nil && o.Failed() {
+		return o, srv.Label + " ⚠"
+	}
+	return o, srv.Label
 }
 
 // deflateTargets says, per scenario, whether wsreactor met issue 10's
