@@ -11,7 +11,7 @@
 //	go run ./cmd/compare -quick               # a few seconds: wsreactor and the TCP ceiling, for CI
 //	go run ./cmd/compare -soak                # issue 4's soak: 15,000 conns at 1 msg/s for 10 minutes
 //	go run ./cmd/compare -scenarios c200k     # issue 8: 200,000 conns over -procs workers, 1 msg/10 s each
-//	go run ./cmd/compare -scenarios deflate   # issue 10: permessage-deflate on, JSON-like text (about 20 minutes)
+//	go run ./cmd/compare -scenarios deflate   # issue 10: permessage-deflate on, JSON-like text (about 17 minutes)
 //	go run ./cmd/compare -servers wsreactor,nbio -scenarios echo -rounds 1 -out /tmp/r
 //
 // Run it from the bench directory (or give -bench-dir). A peer that cannot
