@@ -80,6 +80,7 @@ func (c *Conn) getWriter() *deflater {
 		if z.w == nil {
 			z.w = c.pool().getWriter(c.dfl.serverBits(), c.srv.cfg.Deflate.Level)
 			z.w.w.Reset(&z.w.sink)
+			c.recount()
 		}
 		return z.w
 	}
