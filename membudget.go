@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/wsreactor/wsreactor/protocol"
@@ -110,24 +109,25 @@ func memoryLimitFor(budget int64, conns int) int64 {
 }
 
 // connectionCap is how many connections the server may have: -max-conns,
-// else the open-file limit (each connection is a descriptor).
-func connectionCap(maxConns int) int {
+// else the soft open-file limit (each connection is a descriptor), else
+// 65,536 when that limit is unknown or beyond reach.
+func connectionCap(maxConns int, softFiles uint64) int {
 	if maxConns > 0 {
 		return maxConns
 	}
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur > 0 && rl.Cur < 1<<24 {
-		return int(rl.Cur)
+	if softFiles > 0 && softFiles < 1<<24 {
+		return int(softFiles)
 	}
 	return 1 << 16
 }
 
 // applyMemoryLimit ties the Go runtime's soft memory limit to the budget,
-// unless GOMEMLIMIT says otherwise. The "listening" log line shows the
-// limit in force (goMemoryLimit).
+// unless GOMEMLIMIT says otherwise; call it once raiseFileLimit has filled
+// cfg.fileLimit. The "listening" log line shows the limit in force
+// (goMemoryLimit).
 func applyMemoryLimit(cfg config) {
 	if cfg.MemoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns)))
+		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns, cfg.fileLimit.Soft)))
 	}
 }
 
