@@ -122,3 +122,23 @@ func TestProcessEnvironmentAndJSONLog(t *testing.T) {
 		t.Errorf("exit: %v; want 0", err)
 	}
 }
+
+// TestHelpListsEnvironment: -h names every flag's variable.
+func TestHelpListsEnvironment(t *testing.T) {
+	out, err := exec.Command(serverBinary(t), "-h").CombinedOutput()
+	if err != nil {
+		t.Fatalf("-h: %v\n%s", err, out)
+	}
+	for _, want := range []string{"-addr string", "(env WSREACTOR_ADDR)", "(env WSREACTOR_MAX_MESSAGE)", "(env WSREACTOR_ADMIN_ADDR)", "(env WSREACTOR_DRAIN_DELAY)", "(env WSREACTOR_LOG_FORMAT)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("-h output lacks %q:\n%s", want, out)
+		}
+	}
+	// A bad value in the environment: exit 2, the variable named.
+	cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0", "-admin-addr", "")
+	cmd.Env = append(os.Environ(), "WSREACTOR_MAX_MESSAGE=lots")
+	out, err = cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), `WSREACTOR_MAX_MESSAGE="lots"`) {
+		t.Errorf("with WSREACTOR_MAX_MESSAGE=lots: %v\n%s\nwant exit 2 naming the variable", err, out)
+	}
+}

@@ -52,11 +52,10 @@ func main() {
 		// the point of a server like this) at little CPU cost.
 		debug.SetGCPercent(25)
 	}
-	applyMemoryLimit(cfg)
-
 	if cfg.fileLimit, err = raiseFileLimit(); err != nil {
 		logger.Warn(err.Error()) // the start line says the limit in effect
 	}
+	applyMemoryLimit(cfg)
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {

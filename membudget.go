@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/wsreactor/wsreactor/protocol"
@@ -110,36 +109,38 @@ func memoryLimitFor(budget int64, conns int) int64 {
 }
 
 // connectionCap is how many connections the server may have: -max-conns,
-// else the open-file limit (each connection is a descriptor).
-func connectionCap(maxConns int) int {
+// else the soft open-file limit (each connection is a descriptor), else
+// 65,536 when that limit is unknown or beyond reach.
+func connectionCap(maxConns int, softFiles uint64) int {
 	if maxConns > 0 {
 		return maxConns
 	}
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur > 0 && rl.Cur < 1<<24 {
-		return int(rl.Cur)
+	if softFiles > 0 && softFiles < 1<<24 {
+		return int(softFiles)
 	}
 	return 1 << 16
 }
 
 // applyMemoryLimit ties the Go runtime's soft memory limit to the budget,
-// unless GOMEMLIMIT says otherwise. The "listening" log line shows the
-// limit in force (goMemoryLimit).
+// unless GOMEMLIMIT says otherwise; call it once raiseFileLimit has filled
+// cfg.fileLimit. The "listening" log line shows the limit in force
+// (goMemoryLimit).
 func applyMemoryLimit(cfg config) {
 	if cfg.MemoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns)))
+		debug.SetMemoryLimit(memoryLimitFor(cfg.MemoryBudget, connectionCap(cfg.MaxConns, cfg.fileLimit.Soft)))
 	}
 }
 
 // goMemoryLimit is the Go runtime's soft memory limit in force.
 func goMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
 
-// checkBudget runs b.Check every protocol.BudgetCheckInterval, and at once
-// (at most every budgetWakeSpacing) when a loop publishes a total past the
-// budget, until the reactor is done; it logs what the budget did at most
-// once per budgetLogInterval.
+// checkBudget runs b.Check every protocol.BudgetCheckInterval while
+// clients hold anything (every budgetIdleInterval while they hold nothing),
+// and at once (at most every budgetWakeSpacing) when a loop publishes a
+// total past the budget, until the reactor is done; it logs what the budget
+// did at most once per budgetLogInterval.
 func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *slog.Logger) {
-	t := time.NewTicker(protocol.BudgetCheckInterval)
+	t := time.NewTimer(protocol.BudgetCheckInterval)
 	defer t.Stop()
 	var logged protocol.BudgetStats
 	last, lastLog := time.Now(), time.Now()
@@ -155,10 +156,16 @@ func checkBudget(r *reactor.Reactor, b *protocol.Budget, logger *slog.Logger) {
 		}
 		last = time.Now()
 		b.Check(r.ForEachLoop)
+		st := b.Stats()
+		if st.Held == 0 && !st.SlackRefused {
+			t.Reset(budgetIdleInterval)
+		} else {
+			t.Reset(protocol.BudgetCheckInterval)
+		}
 		if last.Sub(lastLog) < budgetLogInterval {
 			continue
 		}
-		if st := b.Stats(); st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
+		if st.SlackRefusals != logged.SlackRefusals || st.BudgetCloses != logged.BudgetCloses || st.BudgetAborts != logged.BudgetAborts {
 			logger.Warn("memory budget enforced", "held_bytes", st.Held, "peak_bytes", st.Peak, "budget_bytes", st.Limit,
 				"slack_refusals", st.SlackRefusals-logged.SlackRefusals, "closes", st.BudgetCloses-logged.BudgetCloses,
 				"drops", st.BudgetAborts-logged.BudgetAborts, "seconds", last.Sub(lastLog).Seconds())
@@ -174,4 +181,9 @@ const (
 	// budgetWakeSpacing: checks woken by a total past the budget are at
 	// least this far apart (each runs a function on every loop twice).
 	budgetWakeSpacing = time.Millisecond
+	// budgetIdleInterval: while clients hold nothing, the check runs this
+	// often (it has nothing to recount; a loop that passes the budget
+	// wakes it, and slack refusal needs no check), so that an idle server
+	// stays idle.
+	budgetIdleInterval = 100 * time.Millisecond
 )

@@ -71,10 +71,19 @@ func TestMemoryLimitFor(t *testing.T) {
 	if got := memoryLimitFor(math.MaxInt64-1, 1000); got != math.MaxInt64 {
 		t.Errorf("memoryLimitFor near MaxInt64 = %d; want MaxInt64 (no overflow)", got)
 	}
-	if got := connectionCap(123); got != 123 {
-		t.Errorf("connectionCap(123) = %d; want -max-conns itself", got)
-	}
-	if got := connectionCap(0); got <= 0 {
-		t.Errorf("connectionCap(0) = %d; want the open-file limit", got)
+	for _, tc := range []struct {
+		maxConns int
+		soft     uint64
+		want     int
+	}{
+		{123, 20000, 123},            // -max-conns itself
+		{0, 20000, 20000},            // the open-file limit
+		{-1, 20000, 20000},           // no cap: still the open-file limit
+		{0, 0, 1 << 16},              // limit unknown
+		{0, math.MaxUint64, 1 << 16}, // RLIM_INFINITY
+	} {
+		if got := connectionCap(tc.maxConns, tc.soft); got != tc.want {
+			t.Errorf("connectionCap(%d, %d) = %d; want %d", tc.maxConns, tc.soft, got, tc.want)
+		}
 	}
 }

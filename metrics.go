@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,9 +20,45 @@ type collector struct {
 	srv *protocol.Server
 	mon *monitor
 
-	mu   sync.Mutex       // serializes scrapes; guards last and lastLag
-	last []protocol.Stats // each loop's last copy: kept when a loop cannot be read (stopped)
-	lag  []lagHist
+	mu      sync.Mutex       // serializes scrapes; guards the fields below
+	last    []protocol.Stats // each loop's last copy: kept when a loop cannot be read (stopped, or blocked)
+	lag     []lagHist
+	pending chan gathered // a gather still running (a loop did not answer in time), or nil
+}
+
+// gatherTimeout bounds how long a scrape waits for the event loops: a
+// blocked loop must not hang /metrics, which is when it is needed most.
+const gatherTimeout = 2 * time.Second
+
+// gathered is one copy of every loop's counters and lag histogram.
+type gathered struct {
+	per   []protocol.Stats
+	ok    []bool
+	lags  []lagHist
+	lagOK []bool
+}
+
+// gather copies every loop's counters on its loop. It waits at most
+// gatherTimeout; past it the copy is left to finish for a later scrape (one
+// at a time) and ok is false. c.mu is held.
+func (c *collector) gather() (g gathered, ok bool) {
+	if c.pending == nil {
+		ch := make(chan gathered, 1)
+		c.pending = ch
+		go func() {
+			var g gathered
+			g.per, g.ok = loopStats(c.r, c.srv)
+			g.lags, g.lagOK = c.mon.lagCopies()
+			ch <- g
+		}()
+	}
+	select {
+	case g = <-c.pending:
+		c.pending = nil
+		return g, true
+	case <-time.After(gatherTimeout):
+		return gathered{}, false
+	}
 }
 
 func newCollector(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *collector {
@@ -49,9 +86,9 @@ var (
 	descMsgOut = prometheus.NewDesc("wsreactor_messages_sent_total",
 		"Whole WebSocket messages sent, by type.", []string{"type"}, nil)
 	descBytesIn = prometheus.NewDesc("wsreactor_received_bytes_total",
-		"Message payload bytes received (frame headers not counted), by type.", []string{"type"}, nil)
+		"Message payload bytes received, after inflating with permessage-deflate (frame headers not counted), by type.", []string{"type"}, nil)
 	descBytesOut = prometheus.NewDesc("wsreactor_sent_bytes_total",
-		"Message payload bytes sent (frame headers not counted), by type.", []string{"type"}, nil)
+		"Message payload bytes sent, before compression with permessage-deflate (frame headers not counted), by type.", []string{"type"}, nil)
 	descCloses = prometheus.NewDesc("wsreactor_close_frames_total",
 		"Close frames, by side (received from clients, sent by the server) and code (1005: empty body; other: 3000-4999 or a body that does not parse).", []string{"side", "code"}, nil)
 	descTimeouts = prometheus.NewDesc("wsreactor_timeouts_total",
@@ -63,7 +100,7 @@ var (
 	descAcceptPauses = prometheus.NewDesc("wsreactor_accept_pauses_total",
 		"Times the listener was left unpolled for a backoff because not even the spare descriptor could take a connection off the backlog.", nil, nil)
 	descLag = prometheus.NewDesc("wsreactor_event_loop_lag_seconds",
-		"How late a function due on the event loop every 250 ms ran, by loop.", []string{"loop"}, nil)
+		"How late a function due on the event loop every 500 ms ran, by loop.", []string{"loop"}, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
@@ -76,15 +113,14 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	per, ok := loopStats(c.r, c.srv)
-	lags, lagOK := c.mon.lagCopies()
+	g, fresh := c.gather()
 	var s protocol.Stats
 	for i := range c.last {
-		if ok[i] {
-			c.last[i] = per[i]
+		if fresh && g.ok[i] {
+			c.last[i] = g.per[i]
 		}
-		if lagOK[i] {
-			c.lag[i] = lags[i]
+		if fresh && g.lagOK[i] {
+			c.lag[i] = g.lags[i]
 		}
 		s.Add(&c.last[i])
 	}

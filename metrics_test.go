@@ -149,12 +149,13 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		"wsreactor_connections_open":                              0,
 	}
 	// The server learns of the last closes a moment after the client:
-	// scrape until the open gauges are back to zero.
+	// scrape until the open gauges are back to zero (and a lag sample is in).
 	var after map[string]float64
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		after = scrape(t, admin)
-		if after["wsreactor_connections_open"] == 0 && after["wsreactor_tcp_connections_open"] == 0 || time.Now().After(deadline) {
+		_, lagged := after["wsreactor_event_loop_lag_seconds_count{loop=0}"] // sampled every 500 ms
+		if after["wsreactor_connections_open"] == 0 && after["wsreactor_tcp_connections_open"] == 0 && lagged || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

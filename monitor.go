@@ -9,13 +9,15 @@ import (
 	"github.com/wsreactor/wsreactor/reactor"
 )
 
-// The monitor samples event-loop lag and logs limit events. It posts one
-// function to every event loop per lagInterval and reads no counter on the
-// message path: what it reads, it reads on the loop that writes it.
+// The monitor samples event-loop lag (only with the admin server: the
+// samples are for /metrics) and logs limit events. It posts one function to
+// every event loop per lagInterval (or per limitInterval without the admin
+// server) and reads no counter on the message path: what it reads, it
+// reads on the loop that writes it.
 
 const (
-	lagInterval   = 250 * time.Millisecond // how often each loop's lag is sampled
-	limitLogEvery = 40                     // lag samples between limit checks: 10 s
+	lagInterval   = 500 * time.Millisecond // how often each loop's lag is sampled
+	limitInterval = 10 * time.Second       // how often limit events are checked and logged
 )
 
 // lagBuckets are the upper bounds, in seconds, of the lag histogram.
@@ -64,24 +66,32 @@ func newMonitor(r *reactor.Reactor, srv *protocol.Server, logger *slog.Logger, l
 	return m
 }
 
-// run samples until ctx ends. The lag of a loop is how late a function it
-// was due to run (at the ticker's tick) actually ran on it: timer wake-up,
-// queueing behind the loop's I/O, and the loop's own callbacks.
-func (m *monitor) run(ctx context.Context) {
-	tick := time.NewTicker(lagInterval)
+// run samples until ctx ends: lag every lagInterval when sampleLag (the
+// admin server is on), limit events every limitInterval. The lag of a loop
+// is how late a function it was due to run (at the ticker's tick) actually
+// ran on it: timer wake-up, queueing behind the loop's I/O, and the loop's
+// own callbacks.
+func (m *monitor) run(ctx context.Context, sampleLag bool) {
+	every, perCheck := limitInterval, 1
+	if sampleLag {
+		every, perCheck = lagInterval, int(limitInterval/lagInterval)
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case due := <-tick.C:
-			m.r.ForEachLoop(func(loop int) {
-				if loop < len(m.lag) {
-					m.lag[loop].observe(time.Since(due))
-				}
-			})
+			if sampleLag {
+				m.r.ForEachLoop(func(loop int) {
+					if loop < len(m.lag) {
+						m.lag[loop].observe(time.Since(due))
+					}
+				})
+			}
 		}
-		if n%limitLogEvery == 0 {
+		if n%perCheck == 0 {
 			m.logLimits()
 		}
 	}
@@ -95,11 +105,11 @@ func (m *monitor) logLimits() {
 	wl, cap := s.WriteLimitCloses, s.HandshakeFailures[protocol.CauseAtCapacity]
 	if wl > m.lastWriteLimit {
 		m.logger.Warn("write buffer limit: connections closed 1008", "count", wl-m.lastWriteLimit,
-			"seconds", (limitLogEvery * lagInterval).Seconds())
+			"seconds", limitInterval.Seconds())
 	}
 	if cap > m.lastAtCap {
 		m.logger.Warn("max-conns reached: upgrades answered 503", "count", cap-m.lastAtCap,
-			"seconds", (limitLogEvery * lagInterval).Seconds())
+			"seconds", limitInterval.Seconds())
 	}
 	m.lastWriteLimit, m.lastAtCap = wl, cap
 }

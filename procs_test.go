@@ -391,7 +391,7 @@ func TestProcsBadAddress(t *testing.T) {
 		{"address not on this machine", "192.0.2.1:18080", "cannot assign requested address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(serverBinary(t), "-addr", tc.addr, "-procs", "3", "-loops", "1")
+			cmd := exec.Command(serverBinary(t), "-addr", tc.addr, "-admin-addr", "", "-procs", "3", "-loops", "1")
 			done := make(chan struct{})
 			var out []byte
 			var runErr error

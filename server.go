@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
-	go mon.run(monCtx)
+	go mon.run(monCtx, adm != nil)
 	setReady(adm, true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,

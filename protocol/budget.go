@@ -22,7 +22,11 @@ const BudgetCheckInterval = 10 * time.Millisecond
 //   - a partial request head (the handshake parser's buffer, at most
 //     MaxHeadBytes);
 //   - a control frame split across reads (its 125-byte buffer, RFC 6455
-//     §5.5).
+//     §5.5);
+//   - permessage-deflate state (RFC 7692): a decompressor while a
+//     compressed message arrives (about 50 KiB), and for context takeover
+//     the decompressor and a compressor for the connection's life (about
+//     1 MiB more).
 //
 // The measures, by the total held:
 //
@@ -205,6 +209,10 @@ func (b *Budget) Check(forEachLoop func(fn func(loop int))) {
 		b.pressure.Store(false)
 	}
 	if held <= b.limit {
+		for _, s := range b.shards { // the loops write cands only in refresh
+			clear(s.cands)
+			s.cands = s.cands[:0]
+		}
 		return
 	}
 	cands := b.cands[:0]

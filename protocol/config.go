@@ -95,9 +95,13 @@ type Config struct {
 	// Loops is the number of event loops the Server's connections run on
 	// (a Transport's Loop method returns a value below it): the Server
 	// keeps one Stats, one memory-budget account and one pool of
-	// permessage-deflate state per loop. 0 means 1. A transport without a
-	// Loop method counts as loop 0 for Stats, and uses a pool of
-	// compression state shared behind a mutex.
+	// permessage-deflate state per loop. 0 means runtime.NumCPU(), the
+	// reactor's default number of loops. A connection whose transport says
+	// a loop at or past Loops is refused loudly (ConnectionMade panics)
+	// rather than sharing another loop's counters, which that loop's
+	// goroutine writes unlocked. A transport without a Loop method counts
+	// as loop 0 for Stats, and uses a pool of compression state shared
+	// behind a mutex.
 	Loops int
 
 	// RootPage is the whole HTTP response (status line, headers, body)

@@ -96,10 +96,16 @@ type Conn struct {
 }
 
 // ConnectionMade starts the connection on t (Twisted's makeConnection): it
-// arms the handshake timeout. Called once, first.
+// arms the handshake timeout. Called once, first. It panics when t's Loop
+// is at or past Config.Loops (see there).
 func (c *Conn) ConnectionMade(t Transport) {
 	c.t = t
-	c.loop = c.srv.loopOf(t)
+	loop, err := c.srv.loopOf(t)
+	if err != nil {
+		c.state = stateLost // the ConnectionLost that follows has nothing to count
+		panic(err)          // the reactor logs it and aborts the connection
+	}
+	c.loop = loop
 	c.stats().Accepted++
 	if d := c.srv.cfg.HandshakeTimeout; d > 0 {
 		c.arm(timerHandshake, d)

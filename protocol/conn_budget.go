@@ -15,7 +15,7 @@ import (
 const ctlHeld = int64(unsafe.Sizeof(ctlBuf{}))
 
 // heldNow is what c holds with backlog bytes of output queued: the output,
-// a partial request head, a split control frame.
+// a partial request head, a split control frame, permessage-deflate state.
 func (c *Conn) heldNow(backlog int) int64 {
 	n := int64(backlog)
 	if c.hp != nil {
@@ -23,6 +23,9 @@ func (c *Conn) heldNow(backlog int) int64 {
 	}
 	if c.ctl != nil {
 		n += ctlHeld
+	}
+	if c.zr != nil {
+		n += c.zr.held()
 	}
 	return n
 }

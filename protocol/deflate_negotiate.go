@@ -92,7 +92,7 @@ func negotiateDeflate(header string, cfg *DeflateConfig) (a deflateAnswer, ok bo
 		var valid bool
 		o, i, more, valid = nextExtension(header, i)
 		if !valid {
-			return a, false
+			return deflateAnswer{}, false
 		}
 		if !more {
 			break
@@ -110,7 +110,7 @@ func negotiateDeflate(header string, cfg *DeflateConfig) (a deflateAnswer, ok bo
 // acceptDeflate decides one permessage-deflate offer (RFC 7692 §7.1).
 func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 	if o.n > len(o.params) {
-		return a, false // more parameters than there are distinct ones
+		return deflateAnswer{}, false // more parameters than there are distinct ones
 	}
 	var seen uint8
 	p, bits := dflOn, uint8(15)
@@ -122,7 +122,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 			// window between messages; the answer MUST include it.
 			bit = 1
 			if q.hasValue {
-				return a, false
+				return deflateAnswer{}, false
 			}
 			p |= dflServerNoCtx
 		case equalFoldLower(q.name, "client_no_context_takeover"):
@@ -130,7 +130,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 			// MAY say so too.
 			bit = 2
 			if q.hasValue {
-				return a, false
+				return deflateAnswer{}, false
 			}
 			p |= dflClientNoCtx
 		case equalFoldLower(q.name, "server_max_window_bits"):
@@ -139,7 +139,7 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 			bit = 4
 			b, valid := parseWindowBits(q.value)
 			if !q.hasValue || !valid {
-				return a, false
+				return deflateAnswer{}, false
 			}
 			bits, a.srvBits = b, true
 		case equalFoldLower(q.name, "client_max_window_bits"):
@@ -148,14 +148,14 @@ func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
 			bit = 8
 			if q.hasValue {
 				if _, valid := parseWindowBits(q.value); !valid {
-					return a, false
+					return deflateAnswer{}, false
 				}
 			}
 		default:
-			return a, false
+			return deflateAnswer{}, false
 		}
 		if seen&bit != 0 {
-			return a, false
+			return deflateAnswer{}, false
 		}
 		seen |= bit
 	}

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"unsafe"
+
 	"github.com/wsreactor/wsreactor/frame"
 	"github.com/wsreactor/wsreactor/inflate"
 )
@@ -27,13 +29,30 @@ type inflaterState struct {
 	out  [inflateChunk]byte
 }
 
+// Memory held, as the memory budget counts it (heldNow): the state with
+// its 32 KiB window, and a compressor (klauspost's flate holds 0.8 to
+// 1.4 MiB by level).
+const (
+	zStateHeld  = int64(unsafe.Sizeof(inflaterState{})) + 32<<10
+	zWriterHeld = 1 << 20
+)
+
+// held is what z holds.
+func (z *inflaterState) held() int64 {
+	if z.w != nil {
+		return zStateHeld + zWriterHeld
+	}
+	return zStateHeld
+}
+
 // zstate returns the connection's state, borrowing one from its loop's
-// pool if it has none.
+// pool if it has none (and telling the memory budget).
 func (c *Conn) zstate() *inflaterState {
 	if c.zr == nil {
 		c.zr = c.pool().getInflater()
 		c.zr.f.Reset(15)
 		c.zr.busy = false
+		c.recount()
 	}
 	return c.zr
 }
@@ -93,6 +112,7 @@ func (c *Conn) deliverInflated(z *inflaterState, fin bool) {
 		c.zr = nil
 		c.onPlain(z.out[:n], true)
 		c.putZ(z)
+		c.recount()
 		return
 	}
 	c.onPlain(z.out[:n], fin)
@@ -157,6 +177,9 @@ func (c *Conn) releaseZ() {
 	if z := c.zr; z != nil {
 		c.zr = nil
 		c.putZ(z)
+		if c.state != stateLost {
+			c.recount()
+		}
 	}
 }
 

@@ -538,3 +538,30 @@ func TestDeflateStreamHuge(t *testing.T) {
 	t.Logf("%d MiB inflated, echoed compressed in %d bytes on the wire", size>>20, h.tr.nbytes)
 	h.endClean()
 }
+
+// TestDeflateBudgetHeld: the memory budget counts a decompressor while a
+// compressed message is arriving, and nothing once it is done; with
+// context takeover, the decompressor and compressor the connection keeps.
+func TestDeflateBudgetHeld(t *testing.T) {
+	cfg := dfConfig()
+	cfg.MemoryBudget = 64 << 20
+	h := dfOpen(t, cfg, "permessage-deflate", noCx)
+	msg := dfFrames(frame.OpText, dfCompress(dfText(5000), 6), 3)
+	h.feed(msg[:100])
+	if got := h.c.heldNow(0); got < zStateHeld {
+		t.Errorf("mid-message: heldNow = %d; want at least %d", got, zStateHeld)
+	}
+	h.feed(msg[100:])
+	if got := h.c.heldNow(0); got != 0 {
+		t.Errorf("after the message: heldNow = %d; want 0", got)
+	}
+	h.endClean()
+
+	cfg.Deflate.ContextTakeover = true
+	h = dfOpen(t, cfg, "permessage-deflate", pmd)
+	h.feed(msg)
+	if got := h.c.heldNow(0); got != zStateHeld+zWriterHeld {
+		t.Errorf("takeover, after a message: heldNow = %d; want %d", got, zStateHeld+zWriterHeld)
+	}
+	h.lost()
+}

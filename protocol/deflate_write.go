@@ -80,6 +80,7 @@ func (c *Conn) getWriter() *deflater {
 		if z.w == nil {
 			z.w = c.pool().getWriter(c.dfl.serverBits(), c.srv.cfg.Deflate.Level)
 			z.w.w.Reset(&z.w.sink)
+			c.recount()
 		}
 		return z.w
 	}
@@ -110,34 +111,4 @@ func (c *Conn) startFragment(first bool, op frame.Opcode) {
 		(*b)[at] |= rsv1
 	}
 	c.fragAt = uint32(at)
-}
-
-// refitFragment rewrites the header of the fragment at c.fragAt so that it
-// covers everything after it in the output, with the minimal length
-// encoding (§5.2: its length may grow), FIN set to fin, and the RSV bits
-// and opcode it had. An unfinished fragment stays open for extension.
-func (c *Conn) refitFragment(fin bool) {
-	b := c.out
-	at := int(c.fragAt)
-	b0 := (*b)[at]
-	oldHdr := 2
-	switch (*b)[at+1] & 0x7f {
-	case 126:
-		oldHdr = 4
-	case 127:
-		oldHdr = 10
-	}
-	n := len(*b) - at - oldHdr
-	var hdr [10]byte
-	h := frame.AppendHeader(hdr[:0], fin, frame.Opcode(b0&0x0f), n)
-	h[0] |= b0 & 0x70
-	if grow := len(h) - oldHdr; grow > 0 {
-		*b = append(*b, hdr[:grow]...)
-		copy((*b)[at+len(h):], (*b)[at+oldHdr:len(*b)-grow])
-	}
-	copy((*b)[at:], h)
-	c.fragEnd = uint32(len(*b))
-	if fin {
-		c.fragEnd = 0
-	}
 }

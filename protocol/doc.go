@@ -18,7 +18,7 @@
 // one Handler per connection once its handshake succeeds:
 //
 //	cfg := protocol.DefaultConfig()
-//	cfg.Loops = 4 // as many as the reactor's event loops: counters are kept per loop
+//	cfg.Loops = 4 // as many as the reactor's event loops (0: runtime.NumCPU(), the reactor's default)
 //	srv := protocol.NewServer(cfg, protocol.Echo)
 //
 // A Conn is one connection's state machine. It has the three callbacks of a

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -35,8 +37,12 @@ func NewServer(cfg Config, app func() Handler) *Server {
 		cfg.Deflate.Level = DefaultDeflateLevel
 	}
 	cfg.Deflate.Level = min(max(cfg.Deflate.Level, 1), 9)
-	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, max(cfg.Loops, 0))}
-	s.stats = make([]*Stats, min(max(cfg.Loops, 1), 1<<16)) // Conn.loop is a uint16
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.NumCPU() // reactor.Options' default
+	}
+	cfg.Loops = min(cfg.Loops, 1<<16) // Conn.loop is a uint16
+	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, cfg.Loops)}
+	s.stats = make([]*Stats, cfg.Loops)
 	for i := range s.stats {
 		s.stats[i] = new(Stats) // apart, so that two loops' counters share no cache line
 	}
@@ -59,14 +65,18 @@ func (s *Server) Budget() *Budget { return s.budget }
 func (s *Server) LoopStats(i int) *Stats { return s.stats[i] }
 
 // loopOf is the Stats index of a connection on t: t's Loop(), when it has
-// one, modulo the number of Stats.
-func (s *Server) loopOf(t Transport) uint16 {
-	if l, ok := t.(interface{ Loop() int }); ok {
-		if i := l.Loop(); i > 0 {
-			return uint16(i % len(s.stats))
-		}
+// one, else 0. A loop at or past Config.Loops is an error: folding it onto
+// another loop's Stats would have two goroutines write the same plain
+// counters (a data race and silently wrong counts).
+func (s *Server) loopOf(t Transport) (uint16, error) {
+	l, ok := t.(looper)
+	if !ok {
+		return 0, nil
 	}
-	return 0
+	if i := l.Loop(); i < 0 || i >= len(s.stats) {
+		return 0, fmt.Errorf("protocol: connection on event loop %d, but Config.Loops is %d: set it to the reactor's Loops()", i, len(s.stats))
+	}
+	return uint16(l.Loop()), nil
 }
 
 // stats is the connection's event loop's Stats.

@@ -1,6 +1,9 @@
 package protocol
 
 import (
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +203,38 @@ func TestStatsPerLoop(t *testing.T) {
 	}
 	if sum.Open != 2 || sum.Accepted != 2 || sum.Responses[responseSlot(101)] != 2 || sum.BytesIn[0] != 11 || sum.BytesOut[0] != 11 {
 		t.Errorf("sum = %+v; want 2 open, 2 accepted, 2 upgrades, 11 bytes each way", sum)
+	}
+}
+
+// TestStatsLoopOutOfRange: Loops 0 means runtime.NumCPU() accounts, and a
+// connection on a loop past Config.Loops panics in ConnectionMade (the
+// reactor logs it and aborts the connection) instead of writing another
+// loop's counters from a second goroutine; the ConnectionLost that follows
+// counts nothing.
+func TestStatsLoopOutOfRange(t *testing.T) {
+	if got := NewServer(Config{}, nil).Config().Loops; got != runtime.NumCPU() {
+		t.Errorf("NewServer(Config{}).Config().Loops = %d; want runtime.NumCPU() = %d", got, runtime.NumCPU())
+	}
+	cfg := timerConfig()
+	cfg.Loops = 2
+	srv := NewServer(cfg, nil)
+	for _, loop := range []int{2, 3, 100, -1} {
+		c := srv.NewConn()
+		func() {
+			defer func() {
+				msg := fmt.Sprint(recover())
+				if want := fmt.Sprintf("protocol: connection on event loop %d, but Config.Loops is 2", loop); !strings.Contains(msg, want) {
+					t.Errorf("ConnectionMade on loop %d panicked with %q; want it to say %q", loop, msg, want)
+				}
+			}()
+			c.ConnectionMade(loopTransport{&fakeTransport{clk: &fakeClock{}}, loop})
+		}()
+		c.ConnectionLost(nil)
+	}
+	for i := range 2 {
+		if s := srv.LoopStats(i); *s != (Stats{}) {
+			t.Errorf("loop %d: %+v; want nothing counted", i, *s)
+		}
 	}
 }
 

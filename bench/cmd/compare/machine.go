@@ -84,7 +84,7 @@ func version(s Server, benchDir string) string {
 		return strings.Join(parts, ", ")
 	}
 	switch s.Name {
-	case Wsreactor:
+	case Wsreactor, WsreactorPlain:
 		root := filepath.Dir(benchDir)
 		v := "commit " + run(root, "git", "rev-parse", "--short", "HEAD")
 		if run(root, "git", "status", "--porcelain", "--untracked-files=no") != "" {

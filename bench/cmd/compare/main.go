@@ -11,6 +11,7 @@
 //	go run ./cmd/compare -quick               # a few seconds: wsreactor and the TCP ceiling, for CI
 //	go run ./cmd/compare -soak                # issue 4's soak: 15,000 conns at 1 msg/s for 10 minutes
 //	go run ./cmd/compare -scenarios c200k     # issue 8: 200,000 conns over -procs workers, 1 msg/10 s each
+//	go run ./cmd/compare -scenarios deflate   # issue 10: permessage-deflate on, JSON-like text (about 17 minutes)
 //	go run ./cmd/compare -servers wsreactor,nbio -scenarios echo -rounds 1 -out /tmp/r
 //
 // Run it from the bench directory (or give -bench-dir). A peer that cannot
@@ -93,7 +94,11 @@ func run(args []string) int {
 	if *replot != "" {
 		return replotDir(*replot, filepath.Join(dir, "results"), *readme, logf)
 	}
-	allScenarios := AllScenarios()
+	allScenarios, allServers := AllScenarios(), AllServers()
+	isDeflate := isDeflateSpec(*scenarios)
+	if isDeflate {
+		allScenarios, allServers = DeflateScenarios(), DeflateServers()
+	}
 	if *quick {
 		allScenarios = QuickScenarios()
 		if !set["rounds"] {
@@ -120,11 +125,14 @@ func run(args []string) int {
 		*scenarios = "all" // unused below
 	}
 	scs, err := SelectScenarios(allScenarios, *scenarios)
+	if isDeflate {
+		scs, err = selectDeflate(*scenarios)
+	}
 	if err != nil {
 		logf("%v", err)
 		return 2
 	}
-	srvs, err := SelectServers(AllServers(), *servers)
+	srvs, err := SelectServers(allServers, *servers)
 	if err != nil {
 		logf("%v", err)
 		return 2
@@ -229,6 +237,16 @@ func run(args []string) int {
 		return 0
 	}
 
+	if isDeflate {
+		err := r.RunDeflate(scs, srvs, rep, out, dir, *readme && sameDir(out, resultsDir))
+		logf("deflate results written to %s", filepath.Join(out, "deflate.md"))
+		if err != nil {
+			logf("%v", err)
+			failed = true
+			return 1
+		}
+		return 0
+	}
 	rep.Outcomes = r.Run(scs, srvs)
 	rep.Finished = time.Now()
 	if err := rep.WriteFiles(out); err != nil {

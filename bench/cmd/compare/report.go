@@ -114,14 +114,31 @@ func (rep *Report) body(charts []string, linkPrefix, heading string) string {
 			fmt.Fprintf(&b, "![%s](%s%s)\n\n", strings.TrimSuffix(c, filepath.Ext(c)), linkPrefix, c)
 		}
 	}
-	fmt.Fprintf(&b, "\n%s Servers\n\n| server | version | configuration |\n|---|---|---|\n", heading)
+	rep.writeServers(&b, heading, nil)
+	rep.writeFailures(&b, heading)
+	return b.String()
+}
+
+// writeServers writes the table of the servers, their versions and
+// settings, and a row for each server of notRun with why it did not run.
+func (rep *Report) writeServers(b *strings.Builder, heading string, notRun map[string]string) {
+	fmt.Fprintf(b, "\n%s Servers\n\n| server | version | configuration |\n|---|---|---|\n", heading)
 	for _, s := range rep.Servers {
 		cfg := s.Config
 		if s.Skipped != "" {
 			cfg = "**skipped:** " + s.Skipped
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Label, mdEscape(s.Version), mdEscape(cfg))
+		fmt.Fprintf(b, "| %s | %s | %s |\n", s.Label, mdEscape(s.Version), mdEscape(cfg))
 	}
+	for _, s := range AllServers() {
+		if why, ok := notRun[s.Name]; ok {
+			fmt.Fprintf(b, "| %s | | %s |\n", s.Label, mdEscape(why))
+		}
+	}
+}
+
+// writeFailures writes the notes and every failed round, if any.
+func (rep *Report) writeFailures(b *strings.Builder, heading string) {
 	var failures []string
 	for _, o := range rep.Outcomes {
 		for _, f := range o.Failures {
@@ -133,7 +150,7 @@ func (rep *Report) body(charts []string, linkPrefix, heading string) string {
 		}
 	}
 	if len(failures) > 0 || len(rep.Notes) > 0 {
-		fmt.Fprintf(&b, "\n%s Failures and notes\n\n", heading)
+		fmt.Fprintf(b, "\n%s Failures and notes\n\n", heading)
 		for _, n := range rep.Notes {
 			b.WriteString("- " + mdEscape(n) + "\n")
 		}
@@ -141,7 +158,6 @@ func (rep *Report) body(charts []string, linkPrefix, heading string) string {
 			b.WriteString(f + "\n")
 		}
 	}
-	return b.String()
 }
 
 // writeSetup writes the machine, the pinning and the rounds of the run.
@@ -246,6 +262,18 @@ func (rep *Report) row(sc Scenario, srv Server, o *Outcome, title string) string
 
 // WriteFiles writes results.json, results.md and the charts into dir.
 func (rep *Report) WriteFiles(dir string) error {
+	if err := rep.writeJSON(dir, "results.json"); err != nil {
+		return err
+	}
+	charts, err := rep.WriteCharts(dir)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(rep.Markdown(charts)), 0o644)
+}
+
+// writeJSON writes the whole report as dir/name, making dir if need be.
+func (rep *Report) writeJSON(dir, name string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compare: %v", err)
 	}
@@ -253,14 +281,10 @@ func (rep *Report) WriteFiles(dir string) error {
 	if err != nil {
 		return fmt.Errorf("compare: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(js, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), append(js, '\n'), 0o644); err != nil {
 		return fmt.Errorf("compare: %v", err)
 	}
-	charts, err := rep.WriteCharts(dir)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(rep.Markdown(charts)), 0o644)
+	return nil
 }
 
 // Markers around the section of bench/README.md that a full run fills.

@@ -34,6 +34,9 @@ type Result struct {
 	ClientCPUPct   float64 `json:"client_cpu_pct"`
 	RSSPerConn     float64 `json:"rss_per_conn_bytes"`
 	ConnectsPerSec float64 `json:"connects_per_sec"`
+	CompressedMsgs float64 `json:"compressed_msgs"`  // wsload -deflate: echoes that came compressed
+	WireOutPerMsg  float64 `json:"wire_out_per_msg"` // wire bytes per echoed message, client to server
+	WireInPerMsg   float64 `json:"wire_in_per_msg"`  // and server to client
 }
 
 // ParseResult reads wsload's JSON line: the last line of out that parses as

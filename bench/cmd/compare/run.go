@@ -103,7 +103,7 @@ func (r *Runner) runOnce(sc Scenario, srv Server, round int) (Result, error) {
 		_ = p.stop(time.Second)
 		return Result{}, err
 	}
-	argv := pinned(r.opt.ClientCPU, loadArgs(r.wsload, sc, r.opt, addr, p.Pid(), srv.Ceiling))
+	argv := pinned(r.opt.ClientCPU, append(loadArgs(r.wsload, sc, r.opt, addr, p.Pid(), srv.Ceiling), srv.clientArgs...))
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout(sc, r.opt))
 	out, loadErr := runCmd(ctx, argv, filepath.Join(r.bin, "wsload.log"))
 	cancel()

@@ -34,6 +34,9 @@ type Server struct {
 	parent bool     // goPkg is in the parent module (wsreactor itself)
 	script []string // interpreter and script, relative to the bench directory
 	args   []string // flags after -addr and -loops
+	// clientArgs are wsload flags this server's runs add (the deflate
+	// scenarios: -json-payload -deflate).
+	clientArgs []string
 }
 
 // AllServers lists the servers in the order of the tables: ours first, then

@@ -72,6 +72,7 @@ type conn struct {
 	takeover bool   // the server may keep its window between messages
 	zmsg     bool   // the current message is compressed (RSV1)
 	zbuf     []byte // the current compressed message, gathered whole
+	msgWire  int    // wire bytes (headers and payloads) of the current message's frames
 	hist     []byte // takeover: the last 32 KiB of the server's compressed messages
 
 	// Timing.
@@ -207,9 +208,6 @@ func (c *conn) flush() bool {
 		}
 		n, err := sysWrite(c.fd, p)
 		if n > 0 {
-			if c.state >= stOpen && c.l.r.measuring.Load() {
-				c.l.st.wireOut += int64(n)
-			}
 			if ctl {
 				c.ctl = c.ctl[n:]
 				if len(c.ctl) == 0 {
@@ -286,9 +284,6 @@ func (c *conn) onReadable() {
 		case n > 0:
 			l.now = l.clock()
 			l.meas = l.r.measuring.Load()
-			if l.meas && c.state >= stOpen {
-				l.st.wireIn += int64(n)
-			}
 			c.consume(l.buf[:n])
 			l.flushRecords()
 			return

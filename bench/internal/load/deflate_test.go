@@ -185,6 +185,9 @@ func TestConsumeDeflateChunked(t *testing.T) {
 					c.consume(p[:n])
 					p = p[n:]
 				}
+				if c.l.st.wireIn != int64(len(wire)) || c.l.st.wireOut != int64(len(c.b.req)) {
+					t.Fatalf("chunk %d: wire in %d out %d; want %d, %d", chunk, c.l.st.wireIn, c.l.st.wireOut, len(wire), len(c.b.req))
+				}
 				if c.state == stDone || c.l.st.mismatches != 0 || c.l.st.msgs != int64(tc.k) || c.l.st.zmsgs != int64(tc.k-len(tc.plain)) {
 					t.Fatalf("chunk %d: state %d msgs %d compressed %d mismatches %d errors %v; want %d messages, %d compressed",
 						chunk, c.state, c.l.st.msgs, c.l.st.zmsgs, c.l.st.mismatches, c.l.r.firstErrs, tc.k, tc.k-len(tc.plain))

@@ -158,6 +158,7 @@ func (c *conn) startFrame(h []byte) bool {
 		c.msgBad = op != c.l.r.fs.op
 		c.zmsg = b0&rsv1 != 0
 		c.zbuf = c.zbuf[:0]
+		c.msgWire = 0
 	case opClose, opPing, opPong:
 		if !fin || length > 125 {
 			return c.protocolError("fragmented or long control frame (RFC 6455 §5.5)", h)
@@ -167,6 +168,9 @@ func (c *conn) startFrame(h []byte) bool {
 		return c.protocolError("reserved opcode (RFC 6455 §5.2)", h)
 	}
 	c.fop, c.ffin, c.rem = op, fin, length
+	if op < opClose {
+		c.msgWire += len(h) + int(length)
+	}
 	if length == 0 {
 		return c.endFrame()
 	}
@@ -261,6 +265,15 @@ func (c *conn) completeMessages(n int) bool {
 	if l.meas {
 		l.st.msgs += int64(n)
 		l.st.bytes += int64(n) * int64(l.r.fs.size)
+		fs := l.r.fs
+		if l.r.cfg.Raw {
+			l.st.wireOut += int64(n) * int64(fs.frameLen)
+			l.st.wireIn += int64(n) * int64(fs.frameLen)
+		} else {
+			start, end := c.b.span(int(seq % uint64(fs.k)))
+			l.st.wireOut += int64(end - start)
+			l.st.wireIn += int64(c.msgWire)
+		}
 		if c.times == nil {
 			l.record(l.now-c.sendAt, int64(n))
 		} else {

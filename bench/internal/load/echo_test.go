@@ -114,6 +114,9 @@ func TestConsumeChunked(t *testing.T) {
 					c.consume(p[:n])
 					p = p[n:]
 				}
+				if c.l.st.wireIn != int64(len(wire)) || c.l.st.wireOut != int64(len(c0.b.req)) {
+					t.Fatalf("chunk %d: wire in %d out %d; want %d, %d", chunk, c.l.st.wireIn, c.l.st.wireOut, len(wire), len(c0.b.req))
+				}
 				if c.state == stDone || c.rseq != uint64(tc.k) || c.l.st.mismatches != 0 || c.l.st.msgs != int64(tc.k) {
 					t.Fatalf("chunk %d: state %d rseq %d msgs %d mismatches %d errors %v; want %d messages",
 						chunk, c.state, c.rseq, c.l.st.msgs, c.l.st.mismatches, c.l.r.firstErrs, tc.k)

@@ -83,7 +83,7 @@ type stats struct {
 	retries             int64
 	lingered            int64 // closes where the server sent its close frame but not its FIN within linger
 	maxLat              int64
-	wireOut, wireIn     int64 // bytes written and read on open connections in the measured window
+	wireOut, wireIn     int64 // wire bytes of the messages counted in msgs: their request frames, and the frames of their echoes
 	zmsgs               int64 // echoes that came compressed (RSV1) in the measured window
 }
 

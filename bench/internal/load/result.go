@@ -66,9 +66,9 @@ type Result struct {
 	FirstErrors       []string         `json:"first_errors,omitempty"`
 	ServerRSSBeforeKB int64            `json:"server_rss_before_kb"` // idle mode
 
-	// Compression (wsload -deflate) and the wire. Wire bytes are everything
-	// written (out) and read (in) on open connections in the measured
-	// window: frames with their headers, compressed or not.
+	// Compression (wsload -deflate) and the wire. Wire bytes are those of
+	// the messages counted in Msgs: each one's request frame (out) and the
+	// frames of its echo (in), headers included, compressed or not.
 	JSON           bool    `json:"json"`
 	Deflate        bool    `json:"deflate"`
 	Takeover       bool    `json:"takeover"`
