@@ -83,25 +83,34 @@ func (r *Reactor) onEachLoop(task func(l *loop)) {
 }
 
 // loopFor returns the reactor's state for a gnet event loop, creating it on
-// the loop's first connection.
+// the loop's first connection. Every later connection finds it in the
+// copy-on-write list without a lock (a scan of at most Loops entries). It
+// runs on el's goroutine (OnOpen), so no other call adds el meanwhile; the
+// lock orders the additions of different loops.
 func (r *Reactor) loopFor(el gnet.EventLoop) *loop {
-	r.loopsMu.Lock()
-	defer r.loopsMu.Unlock()
-	if l := r.loopByEL[el]; l != nil {
+	if l := findLoop(r.loopList(), el); l != nil {
 		return l
 	}
-	l := newLoop(r, el, len(r.loopByEL))
-	r.loopByEL[el] = l
-	var list []*loop
-	if p := r.loops.Load(); p != nil {
-		list = append(list, *p...)
-	}
-	list = append(list, l)
+	r.loopsMu.Lock()
+	defer r.loopsMu.Unlock()
+	old := r.loopList()
+	l := newLoop(r, el, len(old))
+	list := append(append(make([]*loop, 0, len(old)+1), old...), l)
 	r.loops.Store(&list)
 	if r.fake != nil {
 		r.fake.subscribe(l)
 	}
 	return l
+}
+
+// findLoop returns the loop of list on el, nil if none.
+func findLoop(list []*loop, el gnet.EventLoop) *loop {
+	for _, l := range list {
+		if l.el == el {
+			return l
+		}
+	}
+	return nil
 }
 
 func (r *Reactor) loopList() []*loop {

@@ -44,9 +44,8 @@ type Reactor struct {
 	conns    atomic.Int64
 	shed     shedLog // connections shed at the descriptor limit (shed.go)
 
-	loopsMu  sync.Mutex
-	loopByEL map[gnet.EventLoop]*loop
-	loops    atomic.Pointer[[]*loop] // copy-on-write, read by the driver
+	loopsMu sync.Mutex              // held to add a loop
+	loops   atomic.Pointer[[]*loop] // copy-on-write, read by the driver and loopFor
 }
 
 // New returns a Reactor configured by opts.
@@ -62,7 +61,6 @@ func New(opts ...Option) *Reactor {
 		started:  make(chan struct{}),
 		done:     make(chan struct{}),
 		reserved: -1,
-		loopByEL: make(map[gnet.EventLoop]*loop),
 	}
 	r.timers = newTimers(o.Clock, r.base, true)
 	r.timers.call = r.runSafe

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // ppResult is what feeding one input gives: where the header ended (the
@@ -279,7 +280,7 @@ func TestClient(t *testing.T) {
 // TestParserSize pins the parser's size: it is pooled while a header is
 // read, but a connection that stalls in its header holds one.
 func TestParserSize(t *testing.T) {
-	if size := unsafeSizeof(Parser{}); size > 128 {
+	if size := unsafe.Sizeof(Parser{}); size > 128 {
 		t.Fatalf("Parser is %d bytes; want at most 128", size)
 	}
 }
