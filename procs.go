@@ -132,7 +132,6 @@ func attachWorker(cfg *config) (*supervisor.Link, error) {
 		return nil, err
 	}
 	cfg.Procs, cfg.reusePort = 1, true
-	setWorkerMaxProcs(cfg.Loops) // procs_maxprocs.go
 	return link, nil
 }
 

@@ -462,10 +462,6 @@ func TestProcsJSONLogs(t *testing.T) {
 			switch {
 			case tagged && rec["msg"] == "listening":
 				seen[int(rec["worker"].(float64))] = true
-				// -loops 1: the worker runs with GOMAXPROCS 1 (procs_maxprocs.go).
-				if g := rec["gomaxprocs"]; os.Getenv("GOMAXPROCS") == "" && g != 1.0 {
-					t.Errorf("worker gomaxprocs %v with -loops 1, want 1: %q", g, line)
-				}
 			case !tagged && rec["msg"] == "listening":
 				if _, ok := rec["worker"]; ok {
 					t.Errorf("the parent's start line has a worker field: %q", line)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"runtime"
 	"time"
 
 	"github.com/wsreactor/wsreactor/admin"
@@ -84,7 +83,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	defer stopMon()
 	go mon.run(monCtx, adm != nil)
 	setReady(adm, true)
-	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops, "gomaxprocs", runtime.GOMAXPROCS(0),
+	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", adminAddr(adm), "loops", cfg.Loops,
 		slog.Group("open_files", fl.logAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
 		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.settings)...))
 	if b := srv.Budget(); b != nil {
