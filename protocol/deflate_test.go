@@ -565,3 +565,66 @@ func TestDeflateBudgetHeld(t *testing.T) {
 	}
 	h.lost()
 }
+
+// FuzzDeflateConn feeds arbitrary payloads as compressed messages (RSV1,
+// in 1 to 4 frames, fed in chunks of a fuzz-chosen size) to a connection
+// that negotiated permessage-deflate, and checks against compress/flate:
+// when the payload (with 00 00 ff ff appended) inflates, the echo
+// inflates to the same bytes (text: when it is UTF-8); when it does not,
+// the connection is failed with 1007; never a panic or another outcome.
+func FuzzDeflateConn(f *testing.F) {
+	f.Add(dfCompress(dfText(300), 6), false, uint8(1), uint16(7))
+	f.Add(dfCompress(make([]byte, 5000), 1), true, uint8(3), uint16(100))
+	f.Add([]byte{0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00}, false, uint8(1), uint16(3))
+	f.Add([]byte{0xff, 0xff}, true, uint8(2), uint16(1))
+	f.Fuzz(func(t *testing.T, payload []byte, binary bool, nframes uint8, chunk uint16) {
+		if len(payload) > 4<<10 {
+			return
+		}
+		op := frame.OpText
+		if binary {
+			op = frame.OpBinary
+		}
+		cfg := dfConfig()
+		cfg.MaxMessageSize = 1 << 20
+		h := dfOpen(t, cfg, "permessage-deflate", noCx)
+		h.feedChunks(dfFrames(op, payload, 1+int(nframes)%4), 1+int(chunk)%(len(payload)+20))
+		got := dfParse(h.tr.out, false)
+
+		want, err := io.ReadAll(flate.NewReader(bytes.NewReader(append(append([]byte(nil), payload...), syncTail[:]...))))
+		// clean: compress/flate used the whole stream without meeting
+		// BFINAL (after BFINAL it ignores the rest, which the server
+		// takes as a new stream, RFC 7692 §7.2.3.4). Our decoder is
+		// stricter than compress/flate where zlib is (a dynamic block
+		// with no end-of-block code, say), so a 1007 is only checked for
+		// its reason.
+		clean := errors.Is(err, io.ErrUnexpectedEOF)
+		var corrupt flate.CorruptInputError
+		rejected := errors.As(err, &corrupt)
+		if len(got.problems) > 0 {
+			t.Fatalf("payload %x: output problems %q", payload, got.problems)
+		}
+		switch {
+		case got.closed && got.code == frame.CloseInvalidPayload:
+			if !strings.Contains(got.reason, "does not inflate") && !strings.Contains(got.reason, "UTF-8") {
+				t.Fatalf("payload %x: closed 1007 %q", payload, got.reason)
+			}
+		case got.closed && got.code == frame.CloseTooBig:
+			if clean && int64(len(want)) <= cfg.MaxMessageSize {
+				t.Fatalf("payload %x inflates to %d bytes; server closed 1009", payload, len(want))
+			}
+		case got.closed:
+			t.Fatalf("payload %x: closed %d %q", payload, got.code, got.reason)
+		default:
+			if len(got.msgs) != 1 {
+				t.Fatalf("payload %x: %d echoes, not closed", payload, len(got.msgs))
+			}
+			if rejected {
+				t.Fatalf("payload %x: echoed %d bytes; compress/flate rejects it: %v", payload, len(got.msgs[0].data), err)
+			}
+			if !strings.HasPrefix(got.msgs[0].data, string(want)) || (clean && got.msgs[0].data != string(want)) {
+				t.Fatalf("payload %x: echo %q; compress/flate inflates %q (%v)", payload, got.msgs[0].data, want, err)
+			}
+		}
+	})
+}
