@@ -22,9 +22,11 @@ type Server struct {
 	sharedPool deflatePool   // for transports that do not say their loop
 }
 
-// NewServer returns a Server with cfg (taken as given; see DefaultConfig)
-// and app, which builds the application handler of each connection when its
-// opening handshake succeeds (Echo when app is nil). cfg must not change
+// NewServer returns a Server with cfg (taken as given, see DefaultConfig,
+// but for Loops 0 and Deflate.Level 0, which get their defaults, and values
+// out of range, which are clamped: Config returns the result) and app,
+// which builds the application handler of each connection when its opening
+// handshake succeeds (Echo when app is nil). cfg must not change
 // afterwards.
 func NewServer(cfg Config, app func() Handler) *Server {
 	if app == nil {
