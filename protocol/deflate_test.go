@@ -438,15 +438,7 @@ func BenchmarkDeflateEcho(b *testing.B) {
 					h.c.h = Echo()
 					in = dfFrames(frame.OpText, dfCompress(data, 6), 1)
 				}
-				buf := make([]byte, len(in))
-				b.ReportAllocs()
-				b.SetBytes(int64(size))
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					copy(buf, in)
-					h.c.DataReceived(buf)
-				}
-				b.StopTimer()
+				feedEach(b, h, in, size)
 				if h.tr.lost {
 					b.Fatal("connection closed")
 				}
