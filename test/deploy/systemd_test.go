@@ -187,7 +187,7 @@ func TestSystemdUnitSettings(t *testing.T) {
 
 	want := map[string]string{
 		"Type": "exec", "KillSignal": "SIGTERM", "KillMode": "mixed", "Restart": "on-failure",
-		"ExecReload": "/bin/kill -USR2 $MAINPID",
+		"ExecReload":  "/bin/kill -USR2 $MAINPID",
 		"DynamicUser": "yes", "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
 		"PrivateTmp": "yes", "CapabilityBoundingSet": "", "MemoryDenyWriteExecute": "yes",
 		"SystemCallFilter": "@system-service", "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
