@@ -23,6 +23,14 @@ $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted pyth
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
+# What deploy/ ships, checked by test/deploy with the operators' own tools:
+# systemd-analyze (the unit), strace (the unit's sandbox against the
+# server's system calls), promtool and prometheus (rules, a real scrape),
+# buildah (the container image, built and run without a daemon).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 # The demo page's browser test (browser_test.go): headless Chromium, large,
 # so installed only when no Chromium is there.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)

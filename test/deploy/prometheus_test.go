@@ -206,6 +206,30 @@ func TestPrometheusScrapesServer(t *testing.T) {
 		t.Errorf("ALERTS = %v, %v; want none for a healthy server", r, err)
 	}
 
+	// The queries of "What to watch" in deploy/prometheus/README.md
+	// evaluate.
+	readme, err := os.ReadFile(deployPath(t, "prometheus", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```promql\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatalf("deploy/prometheus/README.md has no promql block")
+	}
+	nq := 0
+	for _, line := range strings.Split(string(block[1]), "\n") {
+		if line = strings.TrimSpace(line); line == "" || line[0] == '#' {
+			continue
+		}
+		nq++
+		if _, err := promQuery(base, line); err != nil {
+			t.Errorf("README query: %v", err)
+		}
+	}
+	if nq < 10 {
+		t.Errorf("README's promql block has %d queries; want what to watch", nq)
+	}
+
 	// Every dashboard query evaluates, with Grafana's variables as the
 	// dashboard would set them, to at least one series (a rate needs two
 	// scrapes: wait for them).
