@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/wsreactor/wsreactor/frame"
-	"github.com/wsreactor/wsreactor/protocol/proxyproto"
+	"github.com/wsreactor/wsreactor/proxyproto"
 )
 
 // TestIdleMemoryPerConnection: an open, idle WebSocket connection costs

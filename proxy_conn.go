@@ -8,7 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/wsreactor/wsreactor/protocol"
-	"github.com/wsreactor/wsreactor/protocol/proxyproto"
+	"github.com/wsreactor/wsreactor/proxyproto"
 	"github.com/wsreactor/wsreactor/reactor"
 )
 

@@ -15,7 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/wsreactor/wsreactor/frame"
-	"github.com/wsreactor/wsreactor/protocol/proxyproto"
+	"github.com/wsreactor/wsreactor/proxyproto"
 	"github.com/wsreactor/wsreactor/reactor"
 )
 

@@ -3,7 +3,7 @@ package proxyproto_test
 import (
 	"fmt"
 
-	"github.com/wsreactor/wsreactor/protocol/proxyproto"
+	"github.com/wsreactor/wsreactor/proxyproto"
 )
 
 // A server reading a PROXY header fed in two pieces, with the relayed
