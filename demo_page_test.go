@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsreactor/wsreactor/demo"
+	"github.com/wsreactor/wsreactor/internal/demo"
 )
 
 // rawGET sends one HTTP/1.1 request head to addr and reads everything the

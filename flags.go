@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsreactor/wsreactor/envflag"
+	"github.com/wsreactor/wsreactor/internal/envflag"
 )
 
 // config is the command's configuration, one field per flag.

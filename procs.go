@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/wsreactor/wsreactor/reactor"
-	"github.com/wsreactor/wsreactor/supervisor"
+	"github.com/wsreactor/wsreactor/internal/supervisor"
 )
 
 // -procs N: the command as a parent of N worker processes on one port.

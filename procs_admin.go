@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/wsreactor/wsreactor/admin"
-	"github.com/wsreactor/wsreactor/supervisor"
+	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/supervisor"
 )
 
 // With -procs N the parent owns -admin-addr: one address describes the

@@ -7,8 +7,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/wsreactor/wsreactor/admin"
-	"github.com/wsreactor/wsreactor/demo"
+	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
 )

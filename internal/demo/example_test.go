@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/wsreactor/wsreactor/demo"
+	"github.com/wsreactor/wsreactor/internal/demo"
 	"github.com/wsreactor/wsreactor/protocol"
 )
 
