@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // buildah runs buildah with the test's own storage (vfs: no overlay
@@ -205,7 +207,7 @@ func TestContainerImage(t *testing.T) {
 			n = append(n, k)
 		}
 		return n
-	}(), flagEnv(t, serverBinary(t)))
+	}(), flagEnv(t, testkit.Binary(t)))
 
 	// Nothing in the image but the two static binaries and /tmp.
 	ctr = b.run(t, "from", "localhost/wsreactor-test")

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // dashboardQuery is one PromQL expression of the dashboard and where.
@@ -204,7 +206,7 @@ func TestPromQLMetricNames(t *testing.T) {
 // had a connection), and one with -proxy-protocol (its refusal counter
 // exists only then).
 func TestGrafanaQueriesNameExportedMetrics(t *testing.T) {
-	bin := serverBinary(t)
+	bin := testkit.Binary(t)
 	srv := startServer(t, bin, nil, "-procs", "2", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
 	echo(t, srv.WS, 8)
 	proxied := startServer(t, bin, nil, "-proxy-protocol", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // selfSignedPEM writes a certificate for 127.0.0.1 and its key, in one
@@ -92,7 +94,7 @@ func TestHAProxyStartsUnderDescriptorLimit(t *testing.T) {
 	cert := selfSignedPEM(t)
 	const limit = 20000
 
-	srv := startServer(t, serverBinary(t), nil, "-proxy-protocol", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
+	srv := startServer(t, testkit.Binary(t), nil, "-proxy-protocol", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
 	bind, stats := freeAddr(t), freeAddr(t)
 	_, adminPort, _ := net.SplitHostPort(srv.Admin)
 	cmd := exec.Command(prlimit, "--nofile="+strconv.Itoa(limit), haproxy, "-f", cfg)

@@ -3,7 +3,7 @@
 // Grafana dashboard, the HAProxy configuration) with the tools operators
 // run them with, against a wsreactor binary built from this module.
 //
-// A tool that is missing skips its test with the reason; on CI (CI=true),
+// A tool that is missing skips its test with the reason; on CI (CI set),
 // where ./test.sh installs every one of them, a missing tool fails.
 package deploy_test
 
@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // repoRoot is the module's root directory, found by walking up to go.mod.
@@ -52,44 +54,8 @@ func deployPath(t testing.TB, elem ...string) string {
 	return filepath.Join(append([]string{repoRoot(t), "deploy"}, elem...)...)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// serverBinary builds the wsreactor command once per test run (static, as
-// the container image has it) and returns its path.
-func serverBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wsreactor-deploy-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wsreactor")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/wsreactor/wsreactor")
-		cmd.Dir = repoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// TestMain removes the built binary's directory after the run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+// TestMain removes the command testkit.Binary built.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // needTool returns the path of a command-line tool, or skips the test
 // saying which package provides it; on CI, where ./test.sh installs it, its
@@ -100,11 +66,7 @@ func needTool(t testing.TB, name, debPackage string) string {
 	if err == nil {
 		return p
 	}
-	msg := fmt.Sprintf("%s not found (Debian package %s, installed by ./test.sh): %v", name, debPackage, err)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testkit.SkipMissing(t, fmt.Sprintf("%s not found: %v; apt-get install %s (or run ./test.sh)", name, err, debPackage))
 	return ""
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // The parts of the Kubernetes objects the test checks.
@@ -202,7 +204,7 @@ func portOf(t testing.TB, addr string) int {
 // started with that environment accepts and whose admin server answers the
 // probes' paths.
 func TestKubernetesManifests(t *testing.T) {
-	bin := serverBinary(t)
+	bin := testkit.Binary(t)
 	vars := flagEnv(t, bin)
 	byKind := map[string]*k8sDoc{}
 	want := map[string]string{"Deployment": "apps/v1", "Service": "v1", "PodDisruptionBudget": "policy/v1",
@@ -277,18 +279,21 @@ func TestKubernetesManifests(t *testing.T) {
 	probePort("livenessProbe", c.LivenessProbe, "/healthz")
 
 	secs := func(name string) int {
+		if _, ok := env[name]; !ok && name == "WSREACTOR_CLOSE_SPREAD" {
+			return 0 // the flag's default
+		}
 		d, err := time.ParseDuration(env[name])
 		if err != nil || d%time.Second != 0 {
 			t.Fatalf("%s=%q: want whole seconds (%v)", name, env[name], err)
 		}
 		return int(d / time.Second)
 	}
-	drain, shutdown := secs("WSREACTOR_DRAIN_DELAY"), secs("WSREACTOR_SHUTDOWN_TIMEOUT")
+	drain, spread, shutdown := secs("WSREACTOR_DRAIN_DELAY"), secs("WSREACTOR_CLOSE_SPREAD"), secs("WSREACTOR_SHUTDOWN_TIMEOUT")
 	sleep := c.Lifecycle.PreStop.Sleep
 	if sleep == nil || sleep.Seconds != drain {
 		t.Errorf("preStop sleep %+v; want %d s, as -drain-delay", sleep, drain)
-	} else if g := pod.Spec.TerminationGracePeriodSeconds; g <= sleep.Seconds+drain+shutdown {
-		t.Errorf("terminationGracePeriodSeconds %d; want more than preStop %d + drain %d + shutdown %d", g, sleep.Seconds, drain, shutdown)
+	} else if g := pod.Spec.TerminationGracePeriodSeconds; g <= sleep.Seconds+drain+spread+shutdown {
+		t.Errorf("terminationGracePeriodSeconds %d; want more than preStop %d + drain %d + close spread %d + shutdown %d", g, sleep.Seconds, drain, spread, shutdown)
 	}
 	if cpu := c.Resources.Limits["cpu"]; env["WSREACTOR_LOOPS"] != cpu {
 		t.Errorf("WSREACTOR_LOOPS %q; want an event loop per CPU of the limit (%q)", env["WSREACTOR_LOOPS"], cpu)

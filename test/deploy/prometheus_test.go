@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // TestPrometheusRulesCheck: promtool accepts the alert rules and their unit
@@ -116,7 +118,7 @@ func eventually(t testing.TB, what string, f func() error) {
 // evaluated without error, and an answer to every dashboard query.
 func TestPrometheusScrapesServer(t *testing.T) {
 	prom := needTool(t, "prometheus", "prometheus")
-	bin := serverBinary(t)
+	bin := testkit.Binary(t)
 	srv := startServer(t, bin, nil, "-procs", "2", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
 
 	cfg, err := os.ReadFile(deployPath(t, "prometheus", "prometheus.yml"))

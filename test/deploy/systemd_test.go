@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // unitFile is a parsed systemd unit: section → key → values in order.
@@ -119,7 +121,7 @@ func verifyUnit(tool, path string) (string, error) {
 // check rejects a copy with a misspelt key and one with a bad value.
 func TestSystemdUnitVerifies(t *testing.T) {
 	tool := needTool(t, "systemd-analyze", "systemd")
-	bin := serverBinary(t)
+	bin := testkit.Binary(t)
 	if out, err := verifyUnit(tool, testUnit(t, bin, nil)); err != nil || out != "" {
 		t.Errorf("systemd-analyze verify wsreactor.service: %v\n%s", err, out)
 	}
@@ -154,18 +156,23 @@ func systemdSeconds(t testing.TB, s string) time.Duration {
 func TestSystemdUnitSettings(t *testing.T) {
 	u := parseUnit(t, deployPath(t, "systemd", "wsreactor.service"))
 	env, names := parseEnvFile(t, deployPath(t, "systemd", "wsreactor.env"))
-	checkEnvNames(t, "wsreactor.env", names, flagEnv(t, serverBinary(t)))
+	checkEnvNames(t, "wsreactor.env", names, flagEnv(t, testkit.Binary(t)))
 
 	dur := func(name string) time.Duration {
+		if _, ok := env[name]; !ok && name == "WSREACTOR_CLOSE_SPREAD" {
+			return 0 // the flag's default
+		}
 		d, err := time.ParseDuration(env[name])
 		if err != nil {
 			t.Fatalf("wsreactor.env %s=%q: %v", name, env[name], err)
 		}
 		return d
 	}
-	drain, shutdown := dur("WSREACTOR_DRAIN_DELAY"), dur("WSREACTOR_SHUTDOWN_TIMEOUT")
-	if stop := systemdSeconds(t, u.get("Service", "TimeoutStopSec")); stop <= drain+shutdown {
-		t.Errorf("TimeoutStopSec=%v; want more than WSREACTOR_DRAIN_DELAY + WSREACTOR_SHUTDOWN_TIMEOUT = %v", stop, drain+shutdown)
+	// SIGTERM: serve for -drain-delay, close over -close-spread, then
+	// -shutdown-timeout from its end.
+	drain, spread, shutdown := dur("WSREACTOR_DRAIN_DELAY"), dur("WSREACTOR_CLOSE_SPREAD"), dur("WSREACTOR_SHUTDOWN_TIMEOUT")
+	if stop := systemdSeconds(t, u.get("Service", "TimeoutStopSec")); stop <= drain+spread+shutdown {
+		t.Errorf("TimeoutStopSec=%v; want more than WSREACTOR_DRAIN_DELAY + WSREACTOR_CLOSE_SPREAD + WSREACTOR_SHUTDOWN_TIMEOUT = %v", stop, drain+spread+shutdown)
 	}
 
 	// LimitNOFILE: per process; each worker caps its connections at the
@@ -246,7 +253,7 @@ func TestSystemdHardeningAllowsServer(t *testing.T) {
 	}
 	tool := needTool(t, "systemd-analyze", "systemd")
 	strace := needTool(t, "strace", "strace")
-	bin := serverBinary(t)
+	bin := testkit.Binary(t)
 	if out, err := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "true").CombinedOutput(); err != nil {
 		t.Skipf("strace cannot trace here (ptrace restricted?): %v: %s", err, out)
 	}
