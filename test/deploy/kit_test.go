@@ -194,7 +194,9 @@ func echo(t testing.TB, addr string, n int) []*websocket.Conn {
 }
 
 // scrape returns the metric names (the part before "{" or " ") of the
-// sample lines of http://admin/metrics.
+// sample lines of http://admin/metrics: the names PromQL selects, a
+// histogram's _bucket series included (testkit.Scrape keeps only its
+// _count and _sum).
 func scrape(t testing.TB, admin string) map[string]bool {
 	t.Helper()
 	resp, err := http.Get("http://" + admin + "/metrics")

@@ -203,8 +203,10 @@ func TestPrometheusScrapesServer(t *testing.T) {
 		}
 		return nil
 	})
-	// Nothing is wrong with this server: no alert fires (pending or firing).
-	if r, err := promQuery(base, `ALERTS`); err != nil || len(r) != 0 {
+	// Nothing is wrong with this server: no alert fires (pending or
+	// firing). Loop lag is left out: it measures how busy the machine is,
+	// which the test does not control.
+	if r, err := promQuery(base, `ALERTS{alertname!="WsreactorEventLoopLagHigh"}`); err != nil || len(r) != 0 {
 		t.Errorf("ALERTS = %v, %v; want none for a healthy server", r, err)
 	}
 
