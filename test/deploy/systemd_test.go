@@ -333,3 +333,34 @@ func TestSystemdHardeningAllowsServer(t *testing.T) {
 	}
 	t.Logf("%d distinct system calls over the parent and 2 workers, all in %s", len(calls), u.get("Service", "SystemCallFilter"))
 }
+
+// TestSystemdReloadKeepsServing: the unit's ExecReload, run as systemd
+// runs it ($MAINPID the -procs parent), leaves the parent in place (the
+// PID systemd watches) and the server accepting and echoing new clients.
+func TestSystemdReloadKeepsServing(t *testing.T) {
+	u := parseUnit(t, deployPath(t, "systemd", "wsreactor.service"))
+	reload := strings.Fields(u.get("Service", "ExecReload"))
+	if len(reload) == 0 {
+		t.Fatal("no ExecReload")
+	}
+	srv := startServer(t, testkit.Binary(t), nil, "-procs", "2", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
+	echo(t, srv.WS, 2)
+	mainPID := strconv.Itoa(srv.cmd.Process.Pid)
+	for i, f := range reload {
+		reload[i] = strings.ReplaceAll(f, "$MAINPID", mainPID)
+	}
+	if out, err := exec.Command(reload[0], reload[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("ExecReload %q: %v\n%s", reload, err, out)
+	}
+	// The reload acts at once or not at all; give it a moment to go wrong.
+	time.Sleep(time.Second)
+	select {
+	case <-srv.exited:
+		t.Fatalf("the main process exited on ExecReload %q: %v", reload, srv.err)
+	default:
+	}
+	echo(t, srv.WS, 4)
+	if err := syscall.Kill(srv.cmd.Process.Pid, 0); err != nil {
+		t.Errorf("main process %s after the reload: %v", mainPID, err)
+	}
+}
