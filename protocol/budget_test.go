@@ -108,7 +108,7 @@ func TestBudgetCounts(t *testing.T) {
 	hs := bconn{h.c, h.tr}
 	h.feed([]byte(seedRequest[:40]))
 	h.feed([]byte(seedRequest[40:80]))
-	if c := int64(cap(hs.c.hp.buf)); c < 80 || exactHeld(b) != c {
+	if c := int64(hs.c.hp.Held()); c < 80 || exactHeld(b) != c {
 		t.Fatalf("partial head: held %d, parser buffer %d; want the buffer, at least 80", exactHeld(b), c)
 	}
 	h.feed([]byte(seedRequest[80:]))

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import "bytes"
 
@@ -161,8 +161,13 @@ func (hp *HandshakeParser) Feed(p []byte) (n int, done bool, req *Request, err e
 func (hp *HandshakeParser) Reset() { *hp = HandshakeParser{} }
 
 // Buffered returns how many bytes of a partial head hp holds in its own
-// buffer (at most MaxHeadBytes): the memory a stalled handshake costs.
+// buffer (at most MaxHeadBytes).
 func (hp *HandshakeParser) Buffered() int { return len(hp.buf) }
+
+// Held returns the size of the buffer hp holds for a partial head (its
+// capacity: at most MaxHeadBytes, 0 when it holds none): the memory a
+// stalled handshake costs.
+func (hp *HandshakeParser) Held() int { return cap(hp.buf) }
 
 // fail makes e the parser's sticky result and releases the buffer.
 func (hp *HandshakeParser) fail(e *HandshakeError) *HandshakeError {

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"fmt"
@@ -19,10 +19,15 @@ type HandshakeError struct {
 	Msg    string
 	Header [][2]string // extra response headers, e.g. {"Allow", "GET"}
 
-	// root marks the 426 of a plain GET of "/" (no Upgrade header): a
-	// Conn whose Config has a RootPage answers it with that page instead.
+	// root marks the 426 of a plain GET of "/" (no Upgrade header); see Root.
 	root bool
 }
+
+// Root reports whether e is the 426 answer to a plain GET of "/" (with or
+// without a query, and without an Upgrade header): a browser pointed at the
+// server. A server with a page of its own for "/" may answer with it
+// instead of e.
+func (e *HandshakeError) Root() bool { return e.root }
 
 // Error returns Msg followed by the status, e.g.
 // `protocol: missing Host header (400 Bad Request)`.

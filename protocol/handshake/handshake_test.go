@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"bytes"
@@ -505,5 +505,26 @@ func TestHandshakeRejectsAtOnce(t *testing.T) {
 	huge := bytes.Repeat([]byte("a"), 1<<20)
 	if _, _, _, err := hp.Feed(huge); err == nil || err.(*HandshakeError).Status != 431 || hp.buf != nil {
 		t.Fatalf("Feed(1 MiB without LF) = %v, buffer %d bytes; want 431 and no buffer", err, cap(hp.buf))
+	}
+}
+
+func TestIsRootTarget(t *testing.T) {
+	tests := []struct {
+		target string
+		want   bool
+	}{
+		{"/", true},
+		{"/?", true},
+		{"/?name=x", true},
+		{"//", false},
+		{"/index.html", false},
+		{"/chat", false},
+		{"http://x/", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isRootTarget([]byte(tt.target)); got != tt.want {
+			t.Errorf("isRootTarget(%q) = %v; want %v", tt.target, got, tt.want)
+		}
 	}
 }
