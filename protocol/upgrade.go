@@ -8,11 +8,11 @@ import (
 )
 
 // The opening handshake as the connection state machine runs it: feed the
-// handshake.HandshakeParser until the head is complete, admit the request
+// handshake.Parser until the head is complete, admit the request
 // (origin, connection cap, shutdown), negotiate permessage-deflate, answer
 // 101 and open. The parser itself is package handshake.
 
-var hpPool = sync.Pool{New: func() any { return new(handshake.HandshakeParser) }}
+var hpPool = sync.Pool{New: func() any { return new(handshake.Parser) }}
 
 // errUnavailable answers an upgrade past MaxConns or during shutdown.
 var errUnavailable = handshake.ErrServiceUnavailable(1)
@@ -22,13 +22,13 @@ var errUnavailable = handshake.ErrServiceUnavailable(1)
 // are frames, RFC 6455 §4.2.2 / §5), nil otherwise.
 func (c *Conn) readHandshake(data []byte) []byte {
 	if c.hp == nil {
-		c.hp = hpPool.Get().(*handshake.HandshakeParser)
+		c.hp = hpPool.Get().(*handshake.Parser)
 	}
 	n, done, req, err := c.hp.Feed(data)
 	if err != nil {
-		var he *handshake.HandshakeError
+		var he *handshake.Error
 		if !errors.As(err, &he) {
-			he = &handshake.HandshakeError{Status: 400, Msg: err.Error()}
+			he = &handshake.Error{Status: 400, Msg: err.Error()}
 		}
 		c.reject(he)
 		return nil
@@ -69,7 +69,7 @@ func (c *Conn) readHandshake(data []byte) []byte {
 // Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), 503 with
 // Retry-After past MaxConns or during shutdown. A nil result means the
 // connection is open and counted.
-func (c *Conn) admit(req *handshake.Request) *handshake.HandshakeError {
+func (c *Conn) admit(req *handshake.Request) *handshake.Error {
 	if !handshake.OriginAllowed(req.Origin, c.srv.cfg.Origins) {
 		return handshake.ErrOriginForbidden(req.Origin)
 	}
@@ -88,7 +88,7 @@ func (c *Conn) admit(req *handshake.Request) *handshake.HandshakeError {
 // A plain GET of "/" gets Config.RootPage instead when there is one: it is
 // written by itself (nothing precedes it during the handshake), not copied
 // into the scratch buffer.
-func (c *Conn) reject(he *handshake.HandshakeError) {
+func (c *Conn) reject(he *handshake.Error) {
 	st := c.stats()
 	if page := c.srv.cfg.RootPage; he.Root() && page != nil {
 		st.Responses[responseSlot(200)]++

@@ -11,8 +11,8 @@ import (
 // comes. The second piece ends the head and carries the client's first frame
 // too: Feed says where the head ended, and the caller decodes the rest as
 // frames at once.
-func ExampleHandshakeParser() {
-	var hp handshake.HandshakeParser
+func ExampleParser() {
+	var hp handshake.Parser
 	pieces := []string{
 		"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n",
 		"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
@@ -22,7 +22,7 @@ func ExampleHandshakeParser() {
 	for _, piece := range pieces {
 		n, done, req, err := hp.Feed([]byte(piece))
 		if err != nil {
-			// Answer handshake.AppendHTTPError(nil, err.(*handshake.HandshakeError)), then close.
+			// Answer handshake.AppendHTTPError(nil, err.(*handshake.Error)), then close.
 			fmt.Println(err)
 			return
 		}
@@ -47,9 +47,9 @@ func ExampleHandshakeParser() {
 
 // A plain GET is not a WebSocket handshake: it gets 426 Upgrade Required.
 func ExampleAppendHTTPError() {
-	var hp handshake.HandshakeParser
+	var hp handshake.Parser
 	_, _, _, err := hp.Feed([]byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))
-	resp := handshake.AppendHTTPError(nil, err.(*handshake.HandshakeError))
+	resp := handshake.AppendHTTPError(nil, err.(*handshake.Error))
 	fmt.Print(strings.ReplaceAll(string(resp), "\r\n", "\n"))
 	// Output:
 	// HTTP/1.1 426 Upgrade Required

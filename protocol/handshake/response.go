@@ -90,7 +90,7 @@ func AppendResponseHeader(dst []byte, key, subprotocol string) []byte {
 // a 426, RFC 9110 §7.8) joins "close" on it. CR, LF and NUL in header names
 // and values are dropped, so a header cannot be split. It allocates nothing
 // when dst has room. Safe from any goroutine.
-func AppendHTTPError(dst []byte, e *HandshakeError) []byte {
+func AppendHTTPError(dst []byte, e *Error) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(e.Status), 10)
 	dst = append(dst, ' ')
