@@ -5,8 +5,9 @@
 // application and writes back through a Transport. It builds on package
 // frame (the wire codec) and package handshake (the HTTP/1.1 upgrade) and
 // knows nothing of sockets or event loops, so a test drives it with a fake
-// transport and a fake clock, and the command plugs it into package
-// reactor.
+// transport and a fake clock, and package service plugs it into package
+// reactor (to run a whole server, use service: this package is the state
+// machine inside it).
 //
 // Read this top to bottom the first time; docs/walkthrough.md in the
 // repository follows a byte through all three packages.
@@ -19,7 +20,7 @@
 // one Handler per connection once its handshake succeeds:
 //
 //	cfg := protocol.DefaultConfig()
-//	cfg.Loops = 4 // as many as the reactor's event loops (0: runtime.NumCPU(), the reactor's default)
+//	cfg.Loops = 4 // the reactor's event loops; service.Start sets it from its own Loops
 //	srv := protocol.NewServer(cfg, protocol.Echo)
 //
 // A Conn is one connection's state machine. It has the three callbacks of a
@@ -31,8 +32,10 @@
 // A Transport is what the Conn needs from below: Write, LoseConnection,
 // AbortConnection, OutboundBuffered, RemoteAddr and CallLater for its
 // timers. A reactor.Transport is one, but for the type CallLater returns;
-// the command bridges the two with a three-line adapter (server.go, and
-// examples/wschat/main.go for a copy to read):
+// package service bridges the two with a three-line adapter
+// (service/adapter.go; service.NewFactory builds a reactor.Factory of a
+// Server, and service.Start runs a whole server with it, as
+// examples/wschat does):
 //
 //	type transport struct{ reactor.Transport }
 //
