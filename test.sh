@@ -79,7 +79,7 @@ step "gnet patch: shedding at the descriptor limit"
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
-go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./proxyproto ./reactor ./inflate
+go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/handshake ./proxyproto ./reactor ./inflate
 go test -count=1 -run 'DoesNotAllocate' ./service # the server's own guards (-proxy-protocol)
 
 # The memory budget's stream of 200 non-reading clients: under the race
@@ -111,7 +111,7 @@ fuzz_one() {
 }
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./proxyproto ./inflate ./internal/supervisor; do
+for pkg in ./frame ./protocol ./protocol/handshake ./proxyproto ./inflate ./internal/supervisor; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		fuzz_one "$pkg" "$target"
