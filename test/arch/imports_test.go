@@ -48,6 +48,9 @@ var rules = []rule{
 		external: []string{"github.com/klauspost/compress/", "github.com/prometheus/"}, testsOnly: true},
 	// Examples use only what a library user can import.
 	{pkg: "examples/...", module: []string{"frame", "protocol", "protocol/handshake", "reactor", "service"}},
+	// Programs shipped with the deployment files (the image's health
+	// check): standard library only.
+	{pkg: "deploy/..."},
 }
 
 type pkgInfo struct {
