@@ -64,6 +64,16 @@ func (r *Reactor) StopAccepting() error {
 	return eng.StopAccepting()
 }
 
+// ResumeAccepting undoes StopAccepting (a handover that failed). Safe from
+// any goroutine.
+func (r *Reactor) ResumeAccepting() error {
+	eng, err := r.engine()
+	if err != nil {
+		return err
+	}
+	return eng.ResumeAccepting()
+}
+
 // Detach takes the connection of t, a Transport of this package, off its
 // event loop without closing it and without telling its Protocol: the
 // caller gets the descriptor (to close, or to pass on) and the output that

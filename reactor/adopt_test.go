@@ -92,3 +92,23 @@ func roundTrip(t *testing.T, c net.Conn, send, want string) {
 		t.Fatalf("sent %q, read %q, %v; want %q", send, buf, err, want)
 	}
 }
+
+// TestStopResumeAccepting: a connection made while the reactor does not
+// accept waits in the kernel's backlog and is served once it resumes.
+func TestStopResumeAccepting(t *testing.T) {
+	r := start(t, FactoryFunc(func(net.Addr) Protocol { return &taggedEcho{tag: 'r'} }))
+	if err := r.StopAccepting(); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, r)
+	c.Write([]byte("x"))
+	_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := c.Read(make([]byte, 4)); n != 0 || err == nil {
+		t.Fatalf("read %d bytes, %v while not accepting; want a timeout", n, err)
+	}
+	if err := r.ResumeAccepting(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	roundTrip(t, c, "", "rx")
+}

@@ -98,21 +98,42 @@ func (e Engine) StopAccepting() error {
 	if e.eng == nil {
 		return errors.New("gnet: StopAccepting on an engine that is not running")
 	}
+	return e.onListenerLoops(func(el *eventloop, ln *listener, _ bool) error {
+		return el.poller.Delete(ln.fd)
+	})
+}
+
+// ResumeAccepting undoes StopAccepting: the listeners go back into their
+// pollers. Safe from any goroutine.
+func (e Engine) ResumeAccepting() error {
+	if e.eng == nil {
+		return errors.New("gnet: ResumeAccepting on an engine that is not running")
+	}
+	return e.onListenerLoops(func(el *eventloop, ln *listener, edge bool) error {
+		return el.poller.AddRead(ln.pollAttachment, edge)
+	})
+}
+
+// onListenerLoops runs fn for every listener on the goroutine of the loop
+// that polls it, and waits. edge: the poller watches it edge-triggered.
+func (e Engine) onListenerLoops(fn func(el *eventloop, ln *listener, edge bool) error) error {
 	var loops []*eventloop
 	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
 		loops = append(loops, el)
 		return true
 	})
+	edge := false
 	if e.eng.ingress != nil {
 		loops = []*eventloop{e.eng.ingress} // the listeners live on the main reactor
+		edge = true                         // as activateReactors adds them
 	}
 	var errs []error
 	for _, el := range loops {
 		done := make(chan error, 1)
 		err := el.poller.Trigger(queue.HighPriority, func(any) error {
 			var err error
-			for fd := range el.listeners {
-				if e := el.poller.Delete(fd); e != nil && err == nil {
+			for _, ln := range el.listeners {
+				if e := fn(el, ln, edge); e != nil && err == nil {
 					err = e
 				}
 			}
