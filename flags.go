@@ -28,6 +28,7 @@ type config struct {
 	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
 	MemoryBudget     int64     // bytes clients may make the server hold, over all connections; 0 none
 	ShutdownTimeout  time.Duration
+	UpgradeTimeout   time.Duration // SIGUSR2: time for the new binary to be ready, for each batch, for connections to become movable (upgrade.go)
 	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
 	Demo             bool           // serve the demo page to a plain GET of "/"
 	AdminAddr        string         // admin HTTP server (metrics, health, pprof); "" none
@@ -82,6 +83,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.UpgradeTimeout, "upgrade-timeout", 30*time.Second, "on SIGUSR2 (binary upgrade), time for the new binary to start and be ready, for it to take each batch of connections, and for connections in a handshake, a close or a compressed message to become movable; past it the upgrade fails (or those few are closed with 1001) and this process keeps serving")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -117,7 +119,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -deflate-min-size %d: must not be negative", cfg.DeflateMinSize)
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0, cfg.UpgradeTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
 	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {

@@ -60,24 +60,55 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 		},
 	}, protocol.Echo)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort))
+	ropts := []reactor.Option{reactor.WithLoops(cfg.Loops), reactor.WithLogger(stdLogger(logger)), reactor.WithReusePort(cfg.ReusePort || cfg.reusePort)}
+	take, err := takeoverFromEnv(cfg, logger) // started by an upgrade (upgrade.go)
+	if err != nil {
+		return err
+	}
+	if take != nil {
+		fds, err := take.listeners()
+		if err != nil {
+			return err
+		}
+		ropts = append(ropts, reactor.WithListenerFDs(fds))
+	}
+	r := reactor.New(ropts...)
 	f := newFactory(srv, cfg, logger)
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return err
 	}
 	mon := newMonitor(r, srv, logger, cfg.Loops)
-	adm, err := startAdmin(cfg, r, srv, mon, factoryMetrics(f)...)
-	if err != nil {
-		return err
+	um := new(upgradeMetrics)
+	metrics := append(factoryMetrics(f), um)
+	var adm *admin.Server
+	if take == nil {
+		if adm, err = startAdmin(cfg, r, srv, mon, metrics...); err != nil {
+			return err
+		}
+	} else if cfg.AdminAddr != "" {
+		stopLate := make(chan struct{})
+		defer close(stopLate)
+		go serveAdminLate(cfg, r, srv, mon, metrics, logger, stopLate)
 	}
-	defer closeAdmin(adm, logger)
+	defer func() { closeAdmin(adm, logger) }()
+	upg := &upgrader{r: r, srv: srv, cfg: cfg, logger: logger, m: um, done: make(chan struct{})}
+	stopSig := watchUpgradeSignal(upg)
+	defer stopSig()
 	runErr := make(chan error, 1)
 	go func() { runErr <- r.Run() }()
 
 	select {
 	case <-r.Started():
 	case err := <-runErr:
+		if take != nil {
+			take.listening <- nil
+		}
 		return err
+	}
+	if take != nil {
+		upg.busy.Store(true) // no upgrade of this process until it has taken everything
+		take.listening <- &adopter{r: r, srv: srv, logger: logger}
+		go take.finish(upg)
 	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
@@ -97,6 +128,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, ready func(runn
 	case err := <-runErr:
 		return err
 	case <-ctx.Done():
+	case <-upg.done:
+		// Upgraded: every movable connection belongs to the new process.
+		// Free the admin address for it, close the few left (they could
+		// not move in time) as a shutdown would, and leave.
+		closeAdmin(adm, logger)
+		adm = nil
+		return shutdown(r, srv, cfg.ShutdownTimeout, logger, runErr)
 	}
 	// The drain (README, "Operating it"): not ready at once, keep serving
 	// for the drain delay so that a load balancer sees /readyz fail and

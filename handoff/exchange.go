@@ -20,7 +20,7 @@ const (
 	kindBatch  = 4 // old → new: connection descriptors and records
 	kindAck    = 5 // new → old: the batch is taken
 	kindNack   = 6 // new → old: the batch is refused: reason text
-	kindDone   = 7 // old → new: every connection has been handed over
+	kindDone   = 7 // old → new: every connection has been handed over: how many, the longest wait
 )
 
 // ErrRefused wraps the new process's reason for refusing the handoff.
@@ -167,10 +167,11 @@ func Give(ch *Chan, src Source, o GiveOptions) (res GiveResult, err error) {
 		res.Batches++
 		CloseFDs(fds) // the new process holds them: closing ours sends nothing
 	}
-	if err := ch.Send(kindDone, nil, nil, o.AckTimeout); err != nil {
-		// Everything is handed over already; the new process serves it.
-		return res, nil
-	}
+	done := binary.LittleEndian.AppendUint64(nil, uint64(res.HandedOver))
+	done = binary.LittleEndian.AppendUint64(done, uint64(res.LongestWait))
+	// An error here changes nothing: everything is handed over already and
+	// the new process serves it.
+	_ = ch.Send(kindDone, done, nil, o.AckTimeout)
 	return res, nil
 }
 
@@ -197,6 +198,10 @@ type TakeOptions struct {
 type TakeResult struct {
 	Adopted int
 	Batches int
+	// What the old process reported in Done: connections it handed over,
+	// and the longest time a batch waited from Detach to Ack.
+	HandedOver  int
+	LongestWait time.Duration
 }
 
 // Take runs the new process's side of the exchange through ch: it
@@ -240,6 +245,10 @@ func Take(ch *Chan, sink Sink, o TakeOptions) (res TakeResult, err error) {
 		switch kind {
 		case kindDone:
 			CloseFDs(fds)
+			if len(body) == 16 {
+				res.HandedOver = int(binary.LittleEndian.Uint64(body))
+				res.LongestWait = time.Duration(binary.LittleEndian.Uint64(body[8:]))
+			}
 			return res, nil
 		case kindBatch:
 		default:

@@ -122,7 +122,7 @@ func TestGiveTake(t *testing.T) {
 	if gerr != nil || terr != nil {
 		t.Fatalf("Give: %v; Take: %v", gerr, terr)
 	}
-	if gr.HandedOver != 600 || tr.Adopted != 600 || gr.Batches != 3 || len(sink.listened) != 1 || src.accept {
+	if gr.HandedOver != 600 || tr.Adopted != 600 || tr.HandedOver != 600 || tr.LongestWait != gr.LongestWait || gr.Batches != 3 || len(sink.listened) != 1 || src.accept {
 		t.Fatalf("Give %+v, Take %+v, listeners %v, accepting %v", gr, tr, sink.listened, src.accept)
 	}
 	for i, fd := range sink.adopted {
