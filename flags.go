@@ -28,7 +28,7 @@ type config struct {
 	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
 	MemoryBudget     int64     // bytes clients may make the server hold, over all connections; 0 none
 	ShutdownTimeout  time.Duration
-	UpgradeTimeout   time.Duration // SIGUSR2: time for the new binary to be ready, for each batch, for connections to become movable (upgrade.go)
+	UpgradeTimeout   time.Duration  // SIGUSR2: time for the new binary to be ready, for each batch, for connections to become movable (upgrade.go)
 	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
 	Demo             bool           // serve the demo page to a plain GET of "/"
 	AdminAddr        string         // admin HTTP server (metrics, health, pprof); "" none
