@@ -16,10 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"compress/flate"
+	"syscall"
+
 	cws "github.com/coder/websocket"
 	"github.com/gorilla/websocket"
 
 	"github.com/wsreactor/wsreactor/frame"
+	"github.com/wsreactor/wsreactor/inflate"
 )
 
 // sizes are the message sizes the streaming clients cycle through.
@@ -166,24 +170,76 @@ type rawClient struct {
 	br   *bufio.Reader
 	dec  frame.Decoder
 	msg  []byte // data of the message being received
+	comp bool   // the message being received is compressed
+
+	// permessage-deflate with context takeover both ways (dialRawDeflate)
+	fw  *flate.Writer
+	fwb bytes.Buffer
+	inf *inflate.Inflater
 }
 
-func dialRaw(t *testing.T, addr string) *rawClient {
+// rawOptions: extra request header lines, and the socket's receive buffer
+// (0: default).
+func dialRaw(t *testing.T, addr string, extra string, rcvbuf int) *rawClient {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if rcvbuf > 0 {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf) })
+		}
+	}
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", addr, extra)
 	br := bufio.NewReader(conn)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 101 {
 		t.Fatalf("raw handshake: %v %v", resp, err)
 	}
-	return &rawClient{t: t, conn: conn, br: br}
+	r := &rawClient{t: t, conn: conn, br: br}
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); extra != "" {
+		if !strings.Contains(ext, "permessage-deflate") || strings.Contains(ext, "no_context_takeover") {
+			t.Fatalf("raw deflate client: extensions %q; want permessage-deflate with context takeover", ext)
+		}
+		r.fw, _ = flate.NewWriter(&r.fwb, flate.BestCompression)
+		r.inf = new(inflate.Inflater)
+		r.inf.Reset(15)
+	}
+	return r
+}
+
+// compressed is one compressed message frame (RFC 7692 §7.2.1) from the
+// client's one compressor: under context takeover a message that repeats
+// an earlier one is almost all back-references into the server's window.
+func (r *rawClient) compressed(op frame.Opcode, msg []byte) []byte {
+	r.fwb.Reset()
+	r.fw.Write(msg)
+	r.fw.Flush()
+	p := bytes.TrimSuffix(r.fwb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	f := frame.AppendMaskedFrame(nil, true, op, key, p)
+	f[0] |= 0x40 // RSV1
+	return f
+}
+
+// done returns the message received, inflated if compressed.
+func (r *rawClient) done() []byte {
+	m := r.msg
+	r.msg = nil
+	if !r.comp {
+		return m
+	}
+	in := append(m, 0, 0, 0xff, 0xff)
+	out := make([]byte, 4<<20)
+	n, _, err := r.inf.Inflate(out, in)
+	if err != nil {
+		r.t.Fatalf("raw deflate client: the echo does not inflate: %v", err)
+	}
+	return out[:n]
 }
 
 func (r *rawClient) send(b []byte) {
@@ -205,7 +261,7 @@ func (r *rawClient) readMessage() []byte {
 	for {
 		n, err := r.br.Read(buf)
 		if err != nil {
-			r.t.Fatalf("raw client: read: %v (message so far %q)", err, r.msg)
+			r.t.Fatalf("raw client: read: %v (%d bytes of the message so far)", err, len(r.msg))
 		}
 		p := buf[:n]
 		for len(p) > 0 {
@@ -220,14 +276,15 @@ func (r *rawClient) readMessage() []byte {
 				if op == frame.OpClose {
 					r.t.Fatalf("raw client: the server sent a close frame")
 				}
+				if op != frame.OpContinuation {
+					r.comp = ev.Header.Rsv&4 != 0
+				}
 				fin = ev.Header.Fin
 				if ev.End && fin {
 					if len(p) > 0 {
 						r.t.Fatalf("raw client: %d bytes after the message", len(p))
 					}
-					m := r.msg
-					r.msg = nil
-					return m
+					return r.done()
 				}
 			case frame.KindPayload:
 				r.msg = append(r.msg, ev.Data...)
@@ -235,9 +292,7 @@ func (r *rawClient) readMessage() []byte {
 					if len(p) > 0 {
 						r.t.Fatalf("raw client: %d bytes after the message", len(p))
 					}
-					m := r.msg
-					r.msg = nil
-					return m
+					return r.done()
 				}
 			}
 		}
@@ -254,7 +309,7 @@ func (r *rawClient) readSome(d time.Duration, want int) {
 	for len(r.msg) < want {
 		n, err := r.br.Read(buf)
 		if err != nil {
-			r.t.Fatalf("raw client: reading the first part of the echo: %v (got %q)", err, r.msg)
+			r.t.Fatalf("raw client: reading the first part of the echo: %v (got %d bytes)", err, len(r.msg))
 		}
 		p := buf[:n]
 		for len(p) > 0 {
@@ -321,7 +376,7 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	smile := "\U0001F600" // F0 9F 98 80
 	// 1: a fragmented text message: first fragment whole, ending inside a
 	// code point; the continuation cut inside its payload.
-	rc1 := dialRaw(t, s.addr)
+	rc1 := dialRaw(t, s.addr, "", 0)
 	f1 := frame.AppendMaskedFrame(nil, false, frame.OpText, key, []byte("héllo "+smile[:2]))
 	tail := smile[2:] + " world " + strings.Repeat("x", 3000)
 	f2 := frame.AppendMaskedFrame(nil, true, frame.OpContinuation, key, []byte(tail))
@@ -329,15 +384,32 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	rc1.send(f2[:len(f2)/2])
 	rc1.readSome(10*time.Second, len("héllo ")+1) // the echo streamed so far
 	// 2: a frame header cut after 3 bytes.
-	rc2 := dialRaw(t, s.addr)
+	rc2 := dialRaw(t, s.addr, "", 0)
 	f3 := frame.AppendMaskedFrame(nil, true, frame.OpBinary, key, bytes.Repeat([]byte{0x5a}, 70000))
 	rc2.send(f3[:3])
 	// 3: a binary frame cut after the masking key plus 1 byte (mask offset 1).
-	rc3 := dialRaw(t, s.addr)
+	rc3 := dialRaw(t, s.addr, "", 0)
 	f4 := frame.AppendMaskedFrame(nil, true, frame.OpBinary, key, []byte("0123456789abcdef"))
 	rc3.send(f4[:2+4+1])
 	rc3.readSome(10*time.Second, 1)
-	time.Sleep(100 * time.Millisecond) // let the server read every partial piece
+	// 4: a client that does not read while the server echoes 4 MiB to it
+	// (a small receive buffer): the echo backs up in the server's output
+	// queue, which must move with the connection.
+	rc4 := dialRaw(t, s.addr, "", 4096)
+	big := make([]byte, 4<<20)
+	for i := range big {
+		big[i] = byte(i * 7 / 5)
+	}
+	go func() { rc4.conn.Write(frame.AppendMaskedFrame(nil, true, frame.OpBinary, key, big)) }()
+	// 5: permessage-deflate with context takeover: a message now, the
+	// same message after the handoff (back-references into the window).
+	rc5 := dialRaw(t, s.addr, "Sec-WebSocket-Extensions: permessage-deflate\r\n", 0)
+	again := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog; ", 200))
+	rc5.send(rc5.compressed(frame.OpText, again))
+	if got := rc5.readMessage(); !bytes.Equal(got, again) {
+		t.Fatalf("raw deflate client: echo of %d bytes differs", len(got))
+	}
+	time.Sleep(300 * time.Millisecond) // let the server read every partial piece and back up rc4's echo
 
 	install(t, buildBinary(t), s.path) // the "new version": a new file at the path
 	usr2(t, oldPID)
@@ -366,6 +438,14 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	rc3.send(f4[2+4+1:])
 	if got := string(rc3.readMessage()); got != "0123456789abcdef" {
 		t.Errorf("frame split after its mask across the upgrade: echo %q; want %q", got, "0123456789abcdef")
+	}
+
+	if got := rc4.readMessage(); !bytes.Equal(got, big) {
+		t.Errorf("4 MiB echo backed up across the upgrade: %d bytes, equal %v; want %d", len(got), bytes.Equal(got, big), len(big))
+	}
+	rc5.send(rc5.compressed(frame.OpText, again))
+	if got := rc5.readMessage(); !bytes.Equal(got, again) {
+		t.Errorf("raw deflate client after the upgrade: echo of %d bytes differs", len(got))
 	}
 
 	// Every client goes on for three more round trips through the new
@@ -404,8 +484,8 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	if m != nil {
 		fmt.Sscan(m[1], &handed)
 	}
-	if handed < 63 {
-		t.Errorf("handed over %d connections; want all 63 (%s)", handed, done)
+	if handed < 65 {
+		t.Errorf("handed over %d connections; want all 65 (%s)", handed, done)
 	}
 	metrics := scrape(t, s.log.wait(t, "msg=\"admin listening\"", 1, 30*time.Second))
 	for _, want := range []string{`wsreactor_upgrades_total{result="completed"} 1`, "wsreactor_upgrade_connections_handed_over_total " + fmt.Sprint(handed)} {
