@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"testing"
@@ -120,5 +121,62 @@ func TestImportStateRefuses(t *testing.T) {
 	}
 	if err := h.srv.ImportState(&c, append(st, 0)); !errors.Is(err, ErrBadState) {
 		t.Errorf("ImportState with a trailing byte = %v; want ErrBadState", err)
+	}
+}
+
+// TestStateMovesDeflateTakeover moves a permessage-deflate connection with
+// context takeover both ways between messages, at every message boundary
+// (and tries mid-message, where it must refuse): the client's stream goes
+// on referring back into the window, and the server's output, inflated as
+// one stream by the client, must give every message.
+func TestStateMovesDeflateTakeover(t *testing.T) {
+	cfg := dfConfig()
+	cfg.Deflate.ContextTakeover = true
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, 6)
+	var msgs [][]byte
+	var want []string
+	for i := 0; i < 6; i++ {
+		msg := dfText(3000) // the same text each time: all back-references after the first
+		want = append(want, string(msg))
+		b.Reset()
+		w.Write(msg)
+		w.Flush()
+		msgs = append(msgs, dfFrames(frame.OpText, bytes.Clone(b.Bytes()[:b.Len()-4]), 2))
+	}
+	for cut := 1; cut < len(msgs); cut++ {
+		h := dfOpen(t, cfg, "permessage-deflate", "permessage-deflate")
+		for _, m := range msgs[:cut] {
+			h.feed(m)
+		}
+		h.feed(msgs[cut][:len(msgs[cut])/2])
+		if _, err := h.c.ExportState(nil); !errors.Is(err, ErrNotMovable) {
+			t.Fatalf("cut %d: ExportState in the middle of a compressed message = %v; want ErrNotMovable", cut, err)
+		}
+		h.feed(msgs[cut][len(msgs[cut])/2:])
+		st, err := h.c.ExportState(nil)
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		var c Conn
+		if err := h.srv.ImportState(&c, st); err != nil {
+			t.Fatal(err)
+		}
+		tr := &fakeTransport{clk: h.clk}
+		if err := c.ConnectionAdopted(tr, st); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs[cut+1:] {
+			c.DataReceived(append([]byte(nil), m...))
+		}
+		got := dfParse(append(append([]byte(nil), h.tr.out...), tr.out...), true)
+		if len(got.problems) > 0 || got.closed || len(got.msgs) != len(want) {
+			t.Fatalf("cut %d: %d messages, closed %v %d %q, problems %q", cut, len(got.msgs), got.closed, got.code, got.reason, got.problems)
+		}
+		for i, m := range got.msgs {
+			if m.data != want[i] {
+				t.Fatalf("cut %d: message %d is %q...; want %q...", cut, i, m.data[:20], want[i][:20])
+			}
+		}
 	}
 }

@@ -279,7 +279,7 @@ type adopter struct {
 	r      *reactor.Reactor
 	srv    *protocol.Server
 	logger *slog.Logger
-	built  []adoptedProtocol
+	built  []*adoptedProtocol // one allocation each: the reactor keeps them
 }
 
 // adoptedProtocol is the protocol of a moved connection until its
@@ -307,7 +307,7 @@ func (a *adopter) Check(recs [][]byte) error {
 		if err != nil {
 			return err
 		}
-		ap := adoptedProtocol{state: append([]byte(nil), state...), pending: append([]byte(nil), pending...)}
+		ap := &adoptedProtocol{state: append([]byte(nil), state...), pending: append([]byte(nil), pending...)}
 		if h.proxied {
 			p := new(proxiedProtocol)
 			if h.hasClient {
@@ -331,12 +331,13 @@ func (a *adopter) Check(recs [][]byte) error {
 // Adopt puts the connections checked last on the reactor's loops.
 func (a *adopter) Adopt(fds []int, _ [][]byte) {
 	for i, fd := range fds {
-		p := &a.built[i]
+		p := a.built[i]
 		if err := a.r.Adopt(fd, p, p.pending, nil); err != nil {
 			a.logger.Error("upgrade: adopting a connection", "err", err.Error())
 			handoff.CloseFDs([]int{fd})
 		}
 	}
+	clear(a.built)
 	a.built = a.built[:0]
 }
 

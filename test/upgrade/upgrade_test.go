@@ -411,8 +411,31 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // let the server read every partial piece and back up rc4's echo
 
+	// 6: a compressed message cut in the middle (the inflater's state
+	// mid-block does not move: the connection waits for the message's end).
+	rc6 := dialRaw(t, s.addr, "Sec-WebSocket-Extensions: permessage-deflate\r\n", 0)
+	f6 := rc6.compressed(frame.OpBinary, again)
+	rc6.send(f6[:len(f6)/2])
+	// 7: an opening handshake cut in the middle (it finishes first).
+	hs, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	hs.Write([]byte(req[:30]))
+	time.Sleep(300 * time.Millisecond) // let the server read every partial piece and back up rc4's echo
+
 	install(t, buildBinary(t), s.path) // the "new version": a new file at the path
 	usr2(t, oldPID)
+	// The upgrade waits for 6 and 7; finish them a little later.
+	time.Sleep(700 * time.Millisecond)
+	if n := s.log.count("upgrade completed"); n != 0 || !alive(oldPID) {
+		t.Fatalf("the upgrade completed (%d) without waiting for the cut compressed message and handshake", n)
+	}
+	rc6.send(f6[len(f6)/2:])
+	hs.Write([]byte(req[30:]))
 	newPID := s.newPID(t, 1)
 	select {
 	case <-s.exited:
@@ -446,6 +469,23 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	rc5.send(rc5.compressed(frame.OpText, again))
 	if got := rc5.readMessage(); !bytes.Equal(got, again) {
 		t.Errorf("raw deflate client after the upgrade: echo of %d bytes differs", len(got))
+	}
+
+	if got := rc6.readMessage(); !bytes.Equal(got, again) {
+		t.Errorf("compressed message cut at the upgrade: echo of %d bytes differs", len(got))
+	}
+	rc6.send(rc6.compressed(frame.OpBinary, again))
+	if got := rc6.readMessage(); !bytes.Equal(got, again) {
+		t.Errorf("compressed message after the upgrade: echo of %d bytes differs", len(got))
+	}
+	rc7 := &rawClient{t: t, conn: hs, br: bufio.NewReader(hs)}
+	hs.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if resp, err := http.ReadResponse(rc7.br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("handshake cut at the upgrade: %v, %v", resp, err)
+	}
+	rc7.send(frame.AppendMaskedFrame(nil, true, frame.OpText, key, []byte("late handshake")))
+	if got := string(rc7.readMessage()); got != "late handshake" {
+		t.Errorf("handshake cut at the upgrade: echo %q", got)
 	}
 
 	// Every client goes on for three more round trips through the new
@@ -484,8 +524,8 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	if m != nil {
 		fmt.Sscan(m[1], &handed)
 	}
-	if handed < 65 {
-		t.Errorf("handed over %d connections; want all 65 (%s)", handed, done)
+	if handed < 67 {
+		t.Errorf("handed over %d connections; want all 67 (%s)", handed, done)
 	}
 	metrics := scrape(t, s.log.wait(t, "msg=\"admin listening\"", 1, 30*time.Second))
 	for _, want := range []string{`wsreactor_upgrades_total{result="completed"} 1`, "wsreactor_upgrade_connections_handed_over_total " + fmt.Sprint(handed)} {
