@@ -104,19 +104,23 @@ func Detach(t Transport) (fd int, pending []byte, err error) {
 type adoption struct {
 	p       Protocol
 	pending []byte
+	made    func(t Transport)
 }
 
 // Adopt puts the connected TCP socket fd on one of the reactor's event
 // loops (round-robin) with Protocol p: pending is written first (output a
-// previous owner had queued, from Detach), then p.ConnectionMade is called
-// with its Transport as for an accepted connection (the Factory is not
-// asked; StopListening does not refuse it), and data follows. done, when
-// not nil, is called once on that loop's goroutine, after ConnectionMade,
-// with nil, or with the error that kept fd from being registered (fd is
-// then closed and p never called). The reactor owns fd from the call on
-// (on an error returned here, fd is still the caller's). Safe from any
-// goroutine; it does not wait.
-func (r *Reactor) Adopt(fd int, p Protocol, pending []byte, done func(error)) error {
+// previous owner had queued, from Detach), then made(t) is called with the
+// connection's Transport in place of p.ConnectionMade (p.ConnectionMade
+// when made is nil), as for an accepted connection (the Factory is not
+// asked; StopListening does not refuse it), and data follows. made lets a
+// protocol that continues a connection (its state moved from elsewhere)
+// start differently from a new one without a wrapper around p. done, when
+// not nil, is called once on that loop's goroutine, after made, with nil,
+// or with the error that kept fd from being registered (fd is then closed
+// and p never called). The reactor owns fd from the call on (on an error
+// returned here, fd is still the caller's). Safe from any goroutine; it
+// does not wait.
+func (r *Reactor) Adopt(fd int, p Protocol, pending []byte, made func(t Transport), done func(error)) error {
 	if p == nil {
 		return errors.New("reactor: Adopt with a nil Protocol")
 	}
@@ -129,7 +133,7 @@ func (r *Reactor) Adopt(fd int, p Protocol, pending []byte, done func(error)) er
 	if el == nil {
 		return fmt.Errorf("reactor: no event loop %d", i)
 	}
-	return gnet.Adopt(el, fd, &adoption{p, pending}, func(_ gnet.Conn, err error) {
+	return gnet.Adopt(el, fd, &adoption{p, pending, made}, func(_ gnet.Conn, err error) {
 		if done != nil {
 			done(err)
 		}
@@ -150,6 +154,12 @@ func (h *handler) adopted(gc gnet.Conn, a *adoption) gnet.Action {
 	}
 	l.add(c)
 	r.conns.Add(1)
-	l.connectionMade(c)
+	if a.made == nil {
+		l.connectionMade(c)
+		return gnet.None
+	}
+	l.depth++
+	defer l.leave(c)
+	a.made(c)
 	return gnet.None
 }

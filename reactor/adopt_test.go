@@ -55,11 +55,13 @@ func TestHandOver(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond)
 	done := make(chan error, 1)
-	if err := b.Adopt(d.fd, &taggedEcho{tag: 'B'}, []byte("[pending]"), func(err error) { done <- err }); err != nil {
+	moved := &taggedEcho{tag: 'B'}
+	made := false
+	if err := b.Adopt(d.fd, moved, []byte("[pending]"), func(t Transport) { made = true; moved.Transport = t }, func(err error) { done <- err }); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if err := <-done; err != nil || !made {
+		t.Fatalf("Adopt: %v, made called: %v", err, made)
 	}
 	roundTrip(t, c, "", "[pending]Bwhile detached")
 	roundTrip(t, c, "again", "Bagain")

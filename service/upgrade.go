@@ -221,29 +221,35 @@ func (s *upgradeSource) ResumeAccepting() error    { return s.s.r.ResumeAcceptin
 // loop's goroutine.
 func (s *upgradeSource) Detach(max int) (fds []int, recs [][]byte, left int, err error) {
 	var mu sync.Mutex
+	taken := 0 // slots reserved: the loops run this concurrently
+	notNow := func() {
+		mu.Lock()
+		left++
+		mu.Unlock()
+	}
 	s.s.r.ForEachProtocol(func(p reactor.Protocol) {
 		mp, ok := p.(movableProtocol)
 		mu.Lock()
-		full := len(fds) >= max
+		if !ok || taken >= max {
+			left++
+			mu.Unlock()
+			return
+		}
+		taken++
 		mu.Unlock()
-		if !ok || full {
-			mu.Lock()
-			left++
-			mu.Unlock()
-			return
-		}
 		c, t, head, ok := mp.moveParts()
-		if !ok || c.Movable() != nil {
-			mu.Lock()
-			left++
-			mu.Unlock()
-			return
+		ok = ok && c.Movable() == nil
+		fd, pending := -1, []byte(nil)
+		if ok {
+			var derr error
+			fd, pending, derr = reactor.Detach(t)
+			ok = derr == nil
 		}
-		fd, pending, derr := reactor.Detach(t)
-		if derr != nil {
+		if !ok {
 			mu.Lock()
-			left++
+			taken--
 			mu.Unlock()
+			notNow()
 			return
 		}
 		rec, xerr := c.ExportState(head.append(nil, pending))
@@ -282,21 +288,13 @@ type adopter struct {
 	built  []*adoptedProtocol // one allocation each: the reactor keeps them
 }
 
-// adoptedProtocol is the protocol of a moved connection until its
-// ConnectionMade, which starts it from its state (ConnectionAdopted).
+// adoptedProtocol is a moved connection's protocol (*wsProtocol or
+// *proxiedProtocol) and how it starts from its state (made, in place of
+// ConnectionMade: protocol.Conn.ConnectionAdopted).
 type adoptedProtocol struct {
-	reactor.Protocol // *wsProtocol or *proxiedProtocol
-	conn             *protocol.Conn
-	state            []byte
-	pending          []byte
-	made             func(t reactor.Transport) protocol.Transport
-}
-
-func (a *adoptedProtocol) ConnectionMade(t reactor.Transport) {
-	if err := a.conn.ConnectionAdopted(a.made(t), a.state); err != nil {
-		t.AbortConnection()
-	}
-	a.state = nil
+	p       reactor.Protocol
+	pending []byte
+	made    func(t reactor.Transport)
 }
 
 // Check builds a protocol for every record (without touching a socket).
@@ -307,20 +305,32 @@ func (a *adopter) Check(recs [][]byte) error {
 		if err != nil {
 			return err
 		}
-		ap := &adoptedProtocol{state: append([]byte(nil), state...), pending: append([]byte(nil), pending...)}
+		state = append([]byte(nil), state...)
+		ap := &adoptedProtocol{pending: append([]byte(nil), pending...)}
+		var c *protocol.Conn
 		if h.proxied {
 			p := new(proxiedProtocol)
 			if h.hasClient {
 				p.tr.setClient(h.client)
 			}
-			ap.Protocol, ap.conn = p, &p.conn
-			ap.made = func(t reactor.Transport) protocol.Transport { p.tr.Transport = t; return &p.tr }
+			ap.p, c = p, &p.conn
+			ap.made = func(t reactor.Transport) {
+				p.tr.Transport = t
+				if err := p.conn.ConnectionAdopted(&p.tr, state); err != nil {
+					t.AbortConnection()
+				}
+			}
 		} else {
 			p := new(wsProtocol)
-			ap.Protocol, ap.conn = p, &p.conn
-			ap.made = func(t reactor.Transport) protocol.Transport { p.tr.Transport = t; return &p.tr }
+			ap.p, c = p, &p.conn
+			ap.made = func(t reactor.Transport) {
+				p.tr.Transport = t
+				if err := p.conn.ConnectionAdopted(&p.tr, state); err != nil {
+					t.AbortConnection()
+				}
+			}
 		}
-		if err := a.srv.ImportState(ap.conn, ap.state); err != nil {
+		if err := a.srv.ImportState(c, state); err != nil {
 			return fmt.Errorf("connection %d of the batch: %w", i, err)
 		}
 		a.built = append(a.built, ap)
@@ -332,7 +342,7 @@ func (a *adopter) Check(recs [][]byte) error {
 func (a *adopter) Adopt(fds []int, _ [][]byte) {
 	for i, fd := range fds {
 		p := a.built[i]
-		if err := a.r.Adopt(fd, p, p.pending, nil); err != nil {
+		if err := a.r.Adopt(fd, p.p, p.pending, p.made, nil); err != nil {
 			a.logger.Error("upgrade: adopting a connection", "err", err.Error())
 			handoff.CloseFDs([]int{fd})
 		}

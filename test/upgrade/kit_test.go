@@ -159,13 +159,20 @@ func startServer(t *testing.T, args ...string) *server {
 	install(t, bin, s.path)
 	args = append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "", "-loops", "2", "-log-level", "debug"}, args...)
 	s.cmd = exec.Command(s.path, args...)
-	stderr, err := s.cmd.StderrPipe()
+	// A pipe of our own, not StderrPipe: Wait would close its read end once
+	// this process exits, and the process an upgrade started, which
+	// inherited the write end, would die of SIGPIPE at its next log line.
+	stderr, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.cmd.Start(); err != nil {
+	s.cmd.Stderr = w
+	err = s.cmd.Start()
+	w.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { stderr.Close() })
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)

@@ -425,6 +425,7 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	hs.Write([]byte(req[:30]))
+	hsDialled := time.Now()
 	time.Sleep(300 * time.Millisecond) // let the server read every partial piece and back up rc4's echo
 
 	install(t, buildBinary(t), s.path) // the "new version": a new file at the path
@@ -481,7 +482,7 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	rc7 := &rawClient{t: t, conn: hs, br: bufio.NewReader(hs)}
 	hs.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if resp, err := http.ReadResponse(rc7.br, nil); err != nil || resp.StatusCode != 101 {
-		t.Fatalf("handshake cut at the upgrade: %v, %v", resp, err)
+		t.Fatalf("handshake cut at the upgrade (local %v, dialled %v before the rest): %v, %v", hs.LocalAddr(), time.Since(hsDialled), resp, err)
 	}
 	rc7.send(frame.AppendMaskedFrame(nil, true, frame.OpText, key, []byte("late handshake")))
 	if got := string(rc7.readMessage()); got != "late handshake" {
@@ -495,6 +496,27 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 		base[i] = c.rounds.Load()
 	}
 	deadline := time.Now().Add(120 * time.Second)
+	for i, c := range clients {
+		for c.err == nil && c.rounds.Load() < base[i]+3 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// The new process is upgraded in turn: connections that were adopted
+	// move again (and the process that adopted them leaves).
+	usr2(t, newPID)
+	thirdPID := s.newPID(t, 2)
+	for alive(newPID) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(newPID) || !alive(thirdPID) {
+		t.Fatalf("second upgrade: process %d alive %v, process %d alive %v", newPID, alive(newPID), thirdPID, alive(thirdPID))
+	}
+	if line := s.log.wait(t, "msg=\"upgrade completed\"", 2, time.Second); !strings.Contains(line, " left=0 ") {
+		t.Errorf("second upgrade left connections behind: %s", line)
+	}
+	for i, c := range clients {
+		base[i] = c.rounds.Load()
+	}
 	for i, c := range clients {
 		for c.err == nil && c.rounds.Load() < base[i]+3 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
@@ -527,8 +549,8 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	if handed < 67 {
 		t.Errorf("handed over %d connections; want all 67 (%s)", handed, done)
 	}
-	metrics := scrape(t, s.log.wait(t, "msg=\"admin listening\"", 1, 30*time.Second))
-	for _, want := range []string{`wsreactor_upgrades_total{result="completed"} 1`, "wsreactor_upgrade_connections_handed_over_total " + fmt.Sprint(handed)} {
+	metrics := scrape(t, s.log.wait(t, "msg=\"admin listening\"", 2, 30*time.Second))
+	for _, want := range []string{`wsreactor_upgrades_total{result="completed"} 1`, `wsreactor_upgrades_total{result="started"} 0`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("new process's metrics lack %q", want)
 		}
