@@ -149,7 +149,7 @@ func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *sup
 			return err
 		}
 		cfg.Handoff = ch
-		return service.Run(ctx, cfg.Config, up.serving)
+		return service.Run(ctx, cfg.Config, func(s *service.Server) { up.serving(s, ch != nil) })
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

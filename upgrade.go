@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -58,8 +60,44 @@ func watchUpgrades(logger *slog.Logger) *upgradeSignal {
 	return u
 }
 
-// serving gives the watcher the server to upgrade.
-func (u *upgradeSignal) serving(s *service.Server) { u.srv.Store(s) }
+// serving gives the watcher the server to upgrade, and tells a service
+// manager that listens (sdNotify) that the server is ready: at once, or,
+// in a process started by an upgrade, once it has taken everything over,
+// with its PID as the service's main PID from then on.
+func (u *upgradeSignal) serving(s *service.Server, takingOver bool) {
+	u.srv.Store(s)
+	if !takingOver {
+		sdNotify(u.logger, "READY=1")
+		return
+	}
+	go func() {
+		if err := <-s.TookOver(); err == nil {
+			sdNotify(u.logger, "MAINPID="+strconv.Itoa(os.Getpid())+"\nREADY=1")
+		}
+	}()
+}
+
+// sdNotify sends state to the service manager's notification socket
+// (systemd's sd_notify protocol: a datagram to $NOTIFY_SOCKET), when there
+// is one. A unit with Type=notify and NotifyAccess=all follows an upgrade
+// through MAINPID (docs/upgrade.md).
+func sdNotify(logger *slog.Logger, state string) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
+		return
+	}
+	if path[0] == '@' {
+		path = "\x00" + path[1:] // abstract namespace
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err == nil {
+		_, err = c.Write([]byte(state))
+		c.Close()
+	}
+	if err != nil {
+		logger.Warn("sd_notify", "state", state, "err", err.Error())
+	}
+}
 
 func (u *upgradeSignal) stop() {
 	signal.Stop(u.sigc)

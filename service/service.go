@@ -137,6 +137,7 @@ type Server struct {
 	um        *upgradeMetrics
 	upgrading atomic.Bool   // an upgrade (or this process's takeover) is running
 	upgraded  chan struct{} // closed when an Upgrade has succeeded
+	tookOver  chan error    // Config.Handoff: the takeover's result, once
 	stopLate  chan struct{} // closed to stop a late admin server (serveAdminLate)
 	closeOnce sync.Once
 }
@@ -225,7 +226,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, runErr: make(chan error, 1),
-		um: new(upgradeMetrics), upgraded: make(chan struct{}), stopLate: make(chan struct{})}
+		um: new(upgradeMetrics), upgraded: make(chan struct{}), stopLate: make(chan struct{}), tookOver: make(chan error, 1)}
 	s.mon = newMonitor(r, srv, logger, cfg.Loops)
 	metrics := append(factoryMetrics(f), s.um)
 	var err error

@@ -416,7 +416,13 @@ func (t *takeover) finish(s *Server) {
 			"batches", t.res.Batches, "longest_pause_seconds", t.res.LongestWait.Seconds())
 	}
 	s.upgrading.Store(false)
+	s.tookOver <- err
 }
+
+// TookOver delivers, once, the result of taking over from the process that
+// started this one (Config.Handoff): nil once every connection it handed
+// over is adopted. Without Config.Handoff nothing is ever delivered.
+func (s *Server) TookOver() <-chan error { return s.tookOver }
 
 // serveAdminLate starts the admin server of a process started by an
 // upgrade once its address is free (the old process closes its own when

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,11 +155,18 @@ type server struct {
 // it from there with args (plus a port of its choosing on loopback).
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, nil, args...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
 	bin := buildBinary(t)
 	s := &server{path: filepath.Join(t.TempDir(), "wsreactor"), log: &logBuf{added: make(chan struct{}, 1)}, exited: make(chan struct{})}
 	install(t, bin, s.path)
 	args = append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "", "-loops", "2", "-log-level", "debug"}, args...)
 	s.cmd = exec.Command(s.path, args...)
+	s.cmd.Env = append(os.Environ(), env...)
 	// A pipe of our own, not StderrPipe: Wait would close its read end once
 	// this process exits, and the process an upgrade started, which
 	// inherited the write end, would die of SIGPIPE at its next log line.
@@ -252,4 +260,53 @@ func (s *server) newPID(t *testing.T, n int) int {
 	}
 	fmt.Sscan(m[1], &pid)
 	return pid
+}
+
+// notifySocket listens as systemd's notification socket would and
+// collects the datagrams (sd_notify states) sent to it.
+type notifySocket struct {
+	path string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func listenNotify(t *testing.T) *notifySocket {
+	t.Helper()
+	n := &notifySocket{path: filepath.Join(t.TempDir(), "notify")}
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+// wait returns the messages once there are at least k.
+func (n *notifySocket) wait(t *testing.T, k int) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n.mu.Lock()
+		msgs := append([]string(nil), n.msgs...)
+		n.mu.Unlock()
+		if len(msgs) >= k {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sd_notify: %d messages %q; want %d", len(msgs), msgs, k)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -339,7 +339,9 @@ var key = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
 // handoff, the old process must exit and the new one run the new file and
 // accept new connections.
 func TestUpgradeKeepsEveryConnection(t *testing.T) {
-	s := startServer(t, "-deflate", "-deflate-context-takeover", "-subprotocols", "chat,superchat", "-admin-addr", "127.0.0.1:0")
+	notify := listenNotify(t)
+	s := startServerEnv(t, []string{"NOTIFY_SOCKET=" + notify.path},
+		"-deflate", "-deflate-context-takeover", "-subprotocols", "chat,superchat", "-admin-addr", "127.0.0.1:0")
 	oldPID := s.cmd.Process.Pid
 
 	var clients []*client
@@ -448,6 +450,10 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 	}
 	if exe := exeOf(newPID); exe != s.path {
 		t.Fatalf("new process runs %q; want the new file %q", exe, s.path)
+	}
+	// A service manager is told the new main PID (sd_notify).
+	if got, want := fmt.Sprintf("%q", notify.wait(t, 2)[:2]), fmt.Sprintf("%q", []string{"READY=1", fmt.Sprintf("MAINPID=%d\nREADY=1", newPID)}); got != want {
+		t.Errorf("sd_notify messages %s; want %s", got, want)
 	}
 
 	// The rest of each hand-made message, sent to the new process.
