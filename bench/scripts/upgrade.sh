@@ -8,6 +8,7 @@
 # the new process together, and the loopback backlog drops.
 #
 #   bench/scripts/upgrade.sh [IDLE [ACTIVE [RATE]]]     # default 15000 500 20
+#   NOUPGRADE=1 bench/scripts/upgrade.sh ...            # the same run without SIGUSR2
 #
 # One process may hold 20,000 open files here: IDLE + ACTIVE stays below
 # about 19,000 (the old and the new process each hold them all for a moment).
@@ -55,8 +56,12 @@ sleep 8
 ) &
 sampler=$!
 echo "connections before: $(ss -Htn state established "( sport = :$PORT )" | wc -l)"
-kill -USR2 $server
-for _ in $(seq 1200); do grep -q 'msg="upgrade \(completed\|failed' "$D/server.log" && break; sleep 0.05; done
+if [ -n "${NOUPGRADE:-}" ]; then
+	echo "NOUPGRADE set: no SIGUSR2 (the baseline)"
+else
+	kill -USR2 $server
+fi
+for _ in $(seq 200); do grep -q 'msg="upgrade \(completed\|failed\)' "$D/server.log" && break; sleep 0.05; done
 sleep 1
 kill $sampler
 wait $active || true
