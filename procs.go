@@ -151,6 +151,7 @@ func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *sup
 		cfg.Handoff = ch
 		return service.Run(ctx, cfg.Config, func(s *service.Server) { up.serving(s, ch != nil) })
 	}
+	defer refuseUpgrades(logger)() // upgrade.go
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

@@ -125,3 +125,26 @@ func (u *upgradeSignal) run() {
 			"left", res.Left, "longest_pause_seconds", res.LongestWait.Seconds(), "seconds", time.Since(start).Seconds())
 	}
 }
+
+// refuseUpgrades logs and ignores SIGUSR2 where an upgrade is not
+// supported (a -procs supervisor and its workers: docs/upgrade.md), rather
+// than let the signal's default action kill the process; stop ends it.
+func refuseUpgrades(logger *slog.Logger) (stop func()) {
+	sigc := make(chan os.Signal, 4)
+	signal.Notify(sigc, syscall.SIGUSR2)
+	quit := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sigc:
+				logger.Warn("SIGUSR2 ignored: binary upgrades are not supported with -procs yet (docs/upgrade.md)")
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigc)
+		close(quit)
+	}
+}
