@@ -19,6 +19,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -114,9 +115,27 @@ func (e Engine) ResumeAccepting() error {
 	})
 }
 
+// waitRunning waits until the engine has set up its event loops and
+// listeners: OnBoot, where a handler first gets the Engine, runs before.
+func (e Engine) waitRunning() error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(10 * time.Second); !e.eng.running.Load(); {
+		if e.eng.isShutdown() || time.Now().After(deadline) {
+			return errors.New("gnet: engine is not running")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
 // onListenerLoops runs fn for every listener on the goroutine of the loop
 // that polls it, and waits. edge: the poller watches it edge-triggered.
 func (e Engine) onListenerLoops(fn func(el *eventloop, ln *listener, edge bool) error) error {
+	if err := e.waitRunning(); err != nil {
+		return err
+	}
 	var loops []*eventloop
 	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
 		loops = append(loops, el)
@@ -230,7 +249,7 @@ func Adopt(el EventLoop, fd int, ctx any, done func(Conn, error)) error {
 // same addresses, loop count and WithReusePort setting (by event loop, then
 // by address). The caller owns and closes them. Safe from any goroutine.
 func (e Engine) DupListeners() ([]int, error) {
-	if err := e.Validate(); err != nil {
+	if err := e.waitRunning(); err != nil {
 		return nil, err
 	}
 	var fds []int
@@ -281,10 +300,10 @@ func sortedListeners(lns map[int]*listener) []*listener {
 }
 
 // EventLoopAt returns the engine's i-th event loop (0 <= i < the loop
-// count), nil if there is none. Safe from any goroutine once the engine
-// runs.
+// count), nil if there is none. Safe from any goroutine; it waits for the
+// engine to have set its loops up.
 func (e Engine) EventLoopAt(i int) EventLoop {
-	if e.Validate() != nil || i < 0 || i >= e.eng.eventLoops.len() {
+	if e.waitRunning() != nil || i < 0 || i >= e.eng.eventLoops.len() {
 		return nil
 	}
 	return e.eng.eventLoops.index(i)
