@@ -367,6 +367,10 @@ func startTakeover(ch *handoff.Chan, timeout time.Duration) *takeover {
 		timeout = DefaultUpgradeTimeout
 	}
 	t := &takeover{fds: make(chan []int, 1), listening: make(chan *adopter, 1), result: make(chan error, 1)}
+	// The old process may wait up to its timeout for connections that
+	// cannot move yet before the next batch or Done: wait longer than that
+	// for each message, so that the two sides never time out together.
+	timeout = 2*timeout + 5*time.Second
 	go func() {
 		res, err := handoff.Take(ch, t, handoff.TakeOptions{StateVersion: protocol.StateVersion, Timeout: timeout})
 		t.res = res
