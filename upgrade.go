@@ -38,26 +38,37 @@ func resolveExe() string {
 // serves is logged and ignored, rather than killing the process, which is
 // SIGUSR2's default); serving gives it the server, stop ends it.
 type upgradeSignal struct {
-	sigc   chan os.Signal
 	srv    atomic.Pointer[service.Server]
 	logger *slog.Logger
-	quit   chan struct{}
+	stop   func()
 }
 
 func watchUpgrades(logger *slog.Logger) *upgradeSignal {
-	u := &upgradeSignal{sigc: make(chan os.Signal, 4), logger: logger, quit: make(chan struct{})}
-	signal.Notify(u.sigc, syscall.SIGUSR2)
+	u := &upgradeSignal{logger: logger}
+	u.stop = onUSR2(func() { go u.run() })
+	return u
+}
+
+// onUSR2 calls fn at each SIGUSR2 (from one goroutine, in order) from now
+// until stop is called; meanwhile the signal does not kill the process.
+func onUSR2(fn func()) (stop func()) {
+	sigc := make(chan os.Signal, 4)
+	signal.Notify(sigc, syscall.SIGUSR2)
+	quit := make(chan struct{})
 	go func() {
 		for {
 			select {
-			case <-u.sigc:
-				go u.run()
-			case <-u.quit:
+			case <-sigc:
+				fn()
+			case <-quit:
 				return
 			}
 		}
 	}()
-	return u
+	return func() {
+		signal.Stop(sigc)
+		close(quit)
+	}
 }
 
 // serving gives the watcher the server to upgrade, and tells a service
@@ -99,11 +110,6 @@ func sdNotify(logger *slog.Logger, state string) {
 	}
 }
 
-func (u *upgradeSignal) stop() {
-	signal.Stop(u.sigc)
-	close(u.quit)
-}
-
 func (u *upgradeSignal) run() {
 	s := u.srv.Load()
 	if s == nil {
@@ -126,25 +132,11 @@ func (u *upgradeSignal) run() {
 	}
 }
 
-// refuseUpgrades logs and ignores SIGUSR2 where an upgrade is not
-// supported (a -procs supervisor and its workers: docs/upgrade.md), rather
+// refuseUpgrades logs and ignores SIGUSR2 where this process does not
+// upgrade itself (a -procs worker: its supervisor upgrades it), rather
 // than let the signal's default action kill the process; stop ends it.
 func refuseUpgrades(logger *slog.Logger) (stop func()) {
-	sigc := make(chan os.Signal, 4)
-	signal.Notify(sigc, syscall.SIGUSR2)
-	quit := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-sigc:
-				logger.Warn("SIGUSR2 ignored: binary upgrades are not supported with -procs yet (docs/upgrade.md)")
-			case <-quit:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(sigc)
-		close(quit)
-	}
+	return onUSR2(func() {
+		logger.Warn("SIGUSR2 ignored: a -procs worker is upgraded by its supervisor; signal the supervisor (docs/upgrade.md)")
+	})
 }

@@ -57,6 +57,10 @@ type GiveOptions struct {
 	// and wait until it is gone, so that the new process cannot read from
 	// a socket that is being resumed here (its Ack may be late, not lost).
 	Abort func()
+	// OnReady, when not nil, is called with the new process's PID as soon
+	// as it says Ready (before anything is given away): a caller that did
+	// not start the new process learns there whom Abort must stop.
+	OnReady func(pid int)
 }
 
 // GiveResult tells what happened.
@@ -99,6 +103,9 @@ func Give(ch *Chan, src Source, o GiveOptions) (res GiveResult, err error) {
 		return res, fmt.Errorf("handoff: expected Ready, got message kind %d", kind)
 	}
 	res.PID = int(binary.LittleEndian.Uint32(body))
+	if o.OnReady != nil {
+		o.OnReady(res.PID)
+	}
 
 	aborted := false
 	abort := func() {

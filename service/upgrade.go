@@ -17,6 +17,7 @@ import (
 	"github.com/wsreactor/wsreactor/handoff"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
+	"golang.org/x/sys/unix"
 )
 
 // Binary upgrade without dropping a connection (docs/upgrade.md): Upgrade
@@ -82,6 +83,68 @@ func (s *Server) Upgrade(cmd *exec.Cmd) (handoff.GiveResult, error) {
 	s.um.started.Add(1)
 	s.logger.Info("upgrade started", "exe", cmd.Path, "args", cmd.Args[1:], "connections", s.r.Connections(), "timeout", timeout.String())
 	res, err := s.give(cmd, timeout)
+	return s.upgradeEnded(res, err)
+}
+
+// UpgradeTo is Upgrade to a process this one did not start (a -procs
+// worker's replacement, started by the new supervisor): ch is the old
+// side's end of that process's handoff channel, and UpgradeTo closes it.
+// Should the exchange fail after the new process said Ready, that process
+// is killed (by a pidfd on the PID it gave, so a reused PID cannot be hit)
+// and waited for until it has exited, before any connection is resumed
+// here, as Upgrade does with its own child.
+func (s *Server) UpgradeTo(ch *handoff.Chan) (handoff.GiveResult, error) {
+	if !s.upgrading.CompareAndSwap(false, true) {
+		ch.Close()
+		return handoff.GiveResult{}, ErrUpgradeInProgress
+	}
+	defer ch.Close()
+	timeout := s.cfg.UpgradeTimeout
+	if timeout <= 0 {
+		timeout = DefaultUpgradeTimeout
+	}
+	s.um.started.Add(1)
+	s.logger.Info("upgrade started", "to", "peer", "connections", s.r.Connections(), "timeout", timeout.String())
+	pidfd := -1
+	defer func() {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}()
+	res, err := handoff.Give(ch, &upgradeSource{s}, handoff.GiveOptions{
+		StateVersion: protocol.StateVersion,
+		ReadyTimeout: timeout,
+		AckTimeout:   timeout,
+		WaitMovable:  timeout,
+		OnReady: func(pid int) {
+			if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+				pidfd = fd
+			} else {
+				s.logger.Error("upgrade: pidfd_open of the new process", "pid", pid, "err", err.Error())
+			}
+		},
+		Abort: func() { killPidfd(pidfd) },
+	})
+	return s.upgradeEnded(res, err)
+}
+
+// killPidfd kills the process of pidfd and waits until it has exited (its
+// descriptors are closed from then on, zombie or not).
+func killPidfd(pidfd int) {
+	if pidfd < 0 {
+		return
+	}
+	_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+	for {
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// upgradeEnded counts an upgrade's end and, on success, finishes the server.
+func (s *Server) upgradeEnded(res handoff.GiveResult, err error) (handoff.GiveResult, error) {
 	if err != nil {
 		s.um.failed.Add(1)
 		s.upgrading.Store(false)

@@ -10,8 +10,11 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config configures a Supervisor. Zero fields take the defaults named.
@@ -50,6 +53,18 @@ type Config struct {
 	// is ready (after the first start, when one such exit is enough) before
 	// the supervisor gives up. Default 5.
 	MaxStartFailures int
+	// Takeover, when not nil, makes this supervisor the replacement of
+	// another (a -procs upgrade): the workers are started one at a time,
+	// worker i+1 once worker i is ready, and before the first start of
+	// each, Takeover(i, cmd) may add to cmd's ExtraFiles (after the link,
+	// descriptor 3) and Env the means for that worker to take over from
+	// its predecessor; the supervisor closes those files in this process
+	// once the worker has started. TakeoverDone(i, ok) is then called
+	// from Run's goroutine when that worker is ready (ok) or has exited
+	// before (not ok). A failed first worker makes Run give up; a later
+	// one is restarted as after any death, without Takeover.
+	Takeover     func(i int, cmd *exec.Cmd) error
+	TakeoverDone func(i int, ok bool)
 }
 
 func (c *Config) normalize() error {
@@ -113,6 +128,8 @@ type Supervisor struct {
 
 	mu    sync.Mutex
 	slots []*slot
+
+	upgrading atomic.Bool // Upgrade runs
 }
 
 // New checks cfg and returns a Supervisor.
@@ -163,6 +180,11 @@ type slot struct {
 	unready  int  // exits in a row before ready
 	restarts int
 	timer    *time.Timer // pending restart or start timeout
+
+	link       *os.File   // our end of the worker's link
+	takingOver bool       // started with Config.Takeover, not ready yet
+	handing    chan error // HandOver's result, while one runs
+	retired    bool       // handed over or retired: not restarted
 }
 
 type eventKind int
@@ -172,6 +194,9 @@ const (
 	evExit
 	evRestart
 	evStartTimeout
+	evHandOverFailed
+	evRetire
+	evRevive
 )
 
 type event struct {
@@ -194,6 +219,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if err := s.start(sl); err != nil {
 			return s.stopAll(err)
 		}
+		if s.cfg.Takeover != nil {
+			break // the next once this one is ready
+		}
 	}
 	allReady := false
 	for {
@@ -211,6 +239,13 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				sl.ready, sl.everUp, sl.unready = true, true, 0
 				s.mu.Unlock()
 				stopTimer(sl)
+				if sl.takingOver {
+					sl.takingOver = false
+					s.cfg.TakeoverDone(sl.index, true)
+				}
+				if err := s.startNext(sl); err != nil {
+					return s.stopAll(err)
+				}
 				if !allReady && s.allReady() {
 					allReady = true
 					close(s.ready)
@@ -228,6 +263,21 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				if err := s.start(sl); err != nil {
 					return s.stopAll(err)
 				}
+			case evHandOverFailed:
+				s.handOverEnded(sl, errors.New("the worker could not hand over; it serves on"))
+			case evRetire:
+				if sl.cmd != nil && !sl.retired {
+					sl.retired = true
+					s.cfg.Logger.Warn("worker retired", "worker", sl.index, "pid", sl.pid)
+					sl.cmd.Process.Signal(syscall.SIGTERM)
+				}
+			case evRevive:
+				if sl.retired && sl.cmd == nil {
+					sl.retired = false
+					if err := s.start(sl); err != nil {
+						return s.stopAll(err)
+					}
+				}
 			}
 		}
 	}
@@ -243,11 +293,23 @@ func (s *Supervisor) send(ev event) {
 
 func (s *Supervisor) allReady() bool {
 	for _, sl := range s.slots {
-		if !sl.ready {
+		if !sl.ready && !sl.retired {
 			return false
 		}
 	}
 	return true
+}
+
+// startNext starts, with Config.Takeover, the first slot after sl that
+// was never started.
+func (s *Supervisor) startNext(sl *slot) error {
+	if s.cfg.Takeover == nil || sl.index+1 >= len(s.slots) {
+		return nil
+	}
+	if next := s.slots[sl.index+1]; next.gen == 0 {
+		return s.start(next)
+	}
+	return nil
 }
 
 // died handles the exit of slot sl's process: log it, and schedule a restart
@@ -261,6 +323,27 @@ func (s *Supervisor) died(sl *slot, waitErr error, allReady bool) error {
 	sl.cmd, sl.ready = nil, false
 	s.mu.Unlock()
 	cause := exitCause(waitErr)
+	if sl.handing != nil { // asked to hand over: status 0 says it did
+		if waitErr == nil {
+			sl.retired = true
+			s.cfg.Logger.Info("worker handed over", "worker", sl.index, "pid", pid)
+			s.handOverEnded(sl, nil)
+			return nil
+		}
+		s.handOverEnded(sl, errors.New("the worker "+cause+" while handing over"))
+	}
+	if sl.retired {
+		s.cfg.Logger.Info("retired worker exited", "worker", sl.index, "pid", pid, "cause", cause)
+		return nil
+	}
+	if sl.takingOver {
+		sl.takingOver = false
+		s.cfg.TakeoverDone(sl.index, false)
+		if sl.index > 0 { // the first worker took over: the binary works
+			s.cfg.Logger.Error("worker failed to take over; starting it afresh", "worker", sl.index, "pid", pid, "cause", cause)
+			return s.start(sl)
+		}
+	}
 	if !wasReady {
 		sl.unready++
 		switch {
@@ -323,10 +406,22 @@ func (s *Supervisor) start(sl *slot) error {
 	cmd.Stdout, cmd.Stderr = outT, errT
 	cmd.WaitDelay = time.Second // a grandchild holding the pipes cannot stall Wait
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	takingOver := false
+	if s.cfg.Takeover != nil && sl.gen == 0 {
+		if err := s.cfg.Takeover(sl.index, cmd); err != nil {
+			closeFiles(cmd.ExtraFiles)
+			ours.Close()
+			return fmt.Errorf("supervisor: worker %d: preparing its takeover: %w", sl.index, err)
+		}
+		takingOver = true
+	}
 	err = s.spawn.start(cmd)
-	theirs.Close()
+	closeFiles(cmd.ExtraFiles)
 	if err != nil {
 		ours.Close()
+		if takingOver {
+			s.cfg.TakeoverDone(sl.index, false)
+		}
 		return fmt.Errorf("supervisor: starting worker %d (%s): %w", sl.index, s.cfg.Path, err)
 	}
 	s.mu.Lock()
@@ -335,6 +430,7 @@ func (s *Supervisor) start(sl *slot) error {
 	}
 	sl.gen++
 	sl.cmd, sl.pid, sl.started, sl.ready = cmd, cmd.Process.Pid, time.Now(), false
+	sl.link, sl.takingOver = ours, takingOver
 	gen := sl.gen
 	s.mu.Unlock()
 	s.cfg.Logger.Info("worker started", "worker", sl.index, "pid", sl.pid)
@@ -343,8 +439,16 @@ func (s *Supervisor) start(sl *slot) error {
 	})
 	go func() {
 		var b [1]byte
-		if n, _ := ours.Read(b[:]); n == 1 && b[0] == readyByte {
-			s.send(event{kind: evReady, slot: sl.index, gen: gen})
+		for {
+			n, _ := ours.Read(b[:])
+			switch {
+			case n != 1:
+				return
+			case b[0] == readyByte:
+				s.send(event{kind: evReady, slot: sl.index, gen: gen})
+			case b[0] == failedByte:
+				s.send(event{kind: evHandOverFailed, slot: sl.index, gen: gen})
+			}
 		}
 	}()
 	go func() {
@@ -400,4 +504,84 @@ func (s *Supervisor) stopAll(cause error) error {
 		cause = fmt.Errorf("supervisor: %d of %d workers did not stop cleanly: %v", len(bad), len(s.slots), bad)
 	}
 	return cause
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
+// HandOver sends fd (the old side's end of a handoff channel to worker i's
+// replacement, a process another supervisor started) to worker i, which
+// hands every connection over through it and exits (Link.Handoffs). fd
+// stays the caller's. The returned channel delivers, once, nil when the
+// worker has exited with status 0 after handing over (it is not restarted:
+// the slot is retired), or an error when it failed (it serves on, or, if it
+// died, is restarted as usual).
+func (s *Supervisor) HandOver(i int, fd int) (<-chan error, error) {
+	if i < 0 || i >= len(s.slots) {
+		return nil, fmt.Errorf("supervisor: no worker %d", i)
+	}
+	s.mu.Lock()
+	sl := s.slots[i]
+	if sl.cmd == nil || !sl.ready || sl.handing != nil || sl.retired {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("supervisor: worker %d is not serving", i)
+	}
+	res := make(chan error, 1)
+	sl.handing = res
+	link := sl.link
+	s.mu.Unlock()
+	rc, err := link.SyscallConn()
+	if err == nil {
+		var serr error
+		err = rc.Write(func(lfd uintptr) bool {
+			serr = unix.Sendmsg(int(lfd), []byte{handoffByte}, unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
+			return serr != unix.EAGAIN
+		})
+		if err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		s.mu.Lock()
+		sl.handing = nil
+		s.mu.Unlock()
+		return nil, fmt.Errorf("supervisor: sending worker %d its handoff: %w", i, err)
+	}
+	return res, nil
+}
+
+// handOverEnded delivers HandOver's result (Run's goroutine).
+func (s *Supervisor) handOverEnded(sl *slot, err error) {
+	s.mu.Lock()
+	res := sl.handing
+	sl.handing = nil
+	s.mu.Unlock()
+	if res != nil {
+		res <- err
+	}
+}
+
+// Retire stops worker i as on shutdown (SIGTERM: it drains) and does not
+// restart it.
+func (s *Supervisor) Retire(i int) {
+	if i >= 0 && i < len(s.slots) {
+		s.send(event{kind: evRetire, slot: i, gen: s.gen(i)})
+	}
+}
+
+// Revive starts again every slot whose worker handed over or was retired
+// (a -procs upgrade that failed half way).
+func (s *Supervisor) Revive() {
+	for i := range s.slots {
+		s.send(event{kind: evRevive, slot: i, gen: s.gen(i)})
+	}
+}
+
+func (s *Supervisor) gen(i int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slots[i].gen
 }

@@ -693,32 +693,3 @@ func TestUpgradeFailureKeepsServing(t *testing.T) {
 		t.Errorf("%d upgrades started; want 2 (the second signal ignored)", n)
 	}
 }
-
-// TestUpgradeWithProcsIsRefused: upgrades with -procs are not done yet; a
-// SIGUSR2 to the supervisor or to a worker is logged and ignored, and the
-// clients are served on (the signal's default action would kill the
-// process).
-func TestUpgradeWithProcsIsRefused(t *testing.T) {
-	s := startServer(t, "-procs", "2", "-loops", "1")
-	c := dialGorilla(t, s.addr, 0, "", false)
-	defer c.close()
-	if got, _, err := c.roundTr(false, []byte("before")); err != nil || string(got) != "before" {
-		t.Fatalf("echo before: %q, %v", got, err)
-	}
-	usr2(t, s.cmd.Process.Pid)
-	s.log.wait(t, "SIGUSR2 ignored", 1, 30*time.Second)
-	workers := regexp.MustCompile(`worker=(\d+) pid=(\d+)`).FindAllStringSubmatch(s.log.String(), -1)
-	for _, w := range workers {
-		var pid int
-		fmt.Sscan(w[2], &pid)
-		usr2(t, pid)
-	}
-	s.log.wait(t, "SIGUSR2 ignored", 1+len(workers), 30*time.Second)
-	if got, _, err := c.roundTr(false, []byte("after")); err != nil || string(got) != "after" {
-		t.Fatalf("echo after SIGUSR2 with -procs: %q, %v", got, err)
-	}
-	if !alive(s.cmd.Process.Pid) {
-		t.Fatal("the supervisor died of SIGUSR2")
-	}
-	t.Logf("SIGUSR2 to the supervisor and %d workers ignored", len(workers))
-}
