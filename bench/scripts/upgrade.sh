@@ -9,14 +9,22 @@
 #
 #   bench/scripts/upgrade.sh [IDLE [ACTIVE [RATE]]]     # default 15000 500 20
 #   NOUPGRADE=1 bench/scripts/upgrade.sh ...            # the same run without SIGUSR2
+#   PROCS=8 IDLE_FOR=150s ACTIVE_FOR=90s bench/scripts/upgrade.sh 100000 1000 20
+#                                                       # -procs 8: SIGUSR2 to the supervisor
 #
-# One process may hold 20,000 open files here: IDLE + ACTIVE stays below
-# about 19,000 (the old and the new process each hold them all for a moment).
+# One process may hold 20,000 open files here: without PROCS, IDLE + ACTIVE
+# stays below about 19,000 (the old and the new process each hold them all
+# for a moment); with PROCS, (IDLE + ACTIVE) / PROCS does (SO_REUSEPORT
+# spreads them within a few percent). The idle connections come from one
+# wsload per 16,000.
 set -euo pipefail
 IDLE=${1:-15000}
 ACTIVE=${2:-500}
 RATE=${3:-20}
 PORT=${PORT:-9311}
+PROCS=${PROCS:-1}
+IDLE_FOR=${IDLE_FOR:-30s}
+ACTIVE_FOR=${ACTIVE_FOR:-20s}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 D=$(mktemp -d)
 trap 'pkill -KILL -P $$ 2>/dev/null || true; for p in $(pgrep -f "$D/wsreactor" || true); do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$D"' EXIT
@@ -26,18 +34,30 @@ trap 'pkill -KILL -P $$ 2>/dev/null || true; for p in $(pgrep -f "$D/wsreactor" 
 drops() { s=0; while read -r _ d _; do s=$((s + 16#$d)); done </proc/net/softnet_stat; echo $s; }
 drops0=$(drops)
 
-"$D/wsreactor" -addr 127.0.0.1:$PORT -admin-addr "" -loops 2 -max-conns -1 -upgrade-timeout 60s 2>"$D/server.log" &
+if [ "$PROCS" -gt 1 ]; then
+	mode=(-procs "$PROCS" -loops 1)
+	done_re='workers_handed_over=\|upgrade failed'
+else
+	mode=(-loops 2)
+	done_re='msg="upgrade \(completed\|failed\)'
+fi
+"$D/wsreactor" -addr 127.0.0.1:$PORT -admin-addr "" "${mode[@]}" -max-conns -1 -upgrade-timeout 60s 2>"$D/server.log" &
 server=$!
-for _ in $(seq 100); do grep -q 'msg=listening' "$D/server.log" && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(grep -c 'msg=listening' "$D/server.log")" -ge "$((PROCS > 1 ? PROCS + 1 : 1))" ] && break; sleep 0.1; done
 
-"$D/wsload" -addr 127.0.0.1:$PORT -mode idle -conns "$IDLE" -duration 30s -settle 1s -json >"$D/idle.json" 2>"$D/idle.err" &
-idle=$!
-for _ in $(seq 600); do
+n_idle=$(((IDLE + 15999) / 16000))
+IDLE=$((IDLE / n_idle * n_idle)) # what the wsloads open together
+idles=()
+for i in $(seq "$n_idle"); do
+	"$D/wsload" -addr 127.0.0.1:$PORT -mode idle -conns "$((IDLE / n_idle))" -sources 8 -duration "$IDLE_FOR" -settle 1s -json >"$D/idle$i.json" 2>"$D/idle$i.err" &
+	idles+=($!)
+done
+for _ in $(seq 3000); do
 	n=$(ss -Htn state established "( sport = :$PORT )" | wc -l)
 	[ "$n" -ge "$IDLE" ] && break
 	sleep 0.2
 done
-"$D/wsload" -addr 127.0.0.1:$PORT -mode echo -conns "$ACTIVE" -rate "$RATE" -size 256 -warmup 2s -duration 20s -json >"$D/active.json" 2>"$D/active.err" &
+"$D/wsload" -addr 127.0.0.1:$PORT -mode echo -conns "$ACTIVE" -rate "$RATE" -size 256 -warmup 2s -duration "$ACTIVE_FOR" -json >"$D/active.json" 2>"$D/active.err" &
 active=$!
 sleep 8
 
@@ -61,15 +81,15 @@ if [ -n "${NOUPGRADE:-}" ]; then
 else
 	kill -USR2 $server
 fi
-for _ in $(seq 200); do grep -q 'msg="upgrade \(completed\|failed\)' "$D/server.log" && break; sleep 0.05; done
+for _ in $(seq 2400); do grep -q "$done_re" "$D/server.log" && break; sleep 0.05; done
 sleep 1
 kill $sampler
 wait $active || true
-wait $idle || true
+for p in "${idles[@]}"; do wait "$p" || true; done
 echo "--- upgrade"
-grep -o 'msg="upgrade [a-z]*.*' "$D/server.log" | grep -v '"upgrade started"' || true
+grep -o '^\(worker=[0-9]* \)\?time=[^ ]* .*msg="upgrade [a-z]*.*' "$D/server.log" | grep -v '"upgrade started"' || true
 grep -o 'msg="upgrade: took over".*' "$D/server.log" || true
-echo "--- idle ($IDLE)";   cat "$D/idle.json"
+echo "--- idle ($IDLE)"; for i in $(seq "$n_idle"); do cat "$D/idle$i.json"; done
 echo "--- active ($ACTIVE at $RATE/s)"; cat "$D/active.json"
-echo "--- peak RSS of old + new process: $(cat "$D/peak") KiB"
+echo "--- peak RSS of every process of the server (old + new): $(cat "$D/peak") KiB"
 echo "--- loopback backlog drops during the run: $(($(drops) - drops0))"

@@ -21,7 +21,13 @@ const (
 
 func TestMain(m *testing.M) {
 	if _, ok := os.LookupEnv(EnvWorker); ok {
+		if os.Getenv(modeEnv) == "handover" {
+			os.Exit(handoverWorker())
+		}
 		os.Exit(fakeWorker(os.Getenv(modeEnv)))
+	}
+	if os.Getenv(EnvUpgrade) != "" {
+		os.Exit(fakeSuccessor())
 	}
 	os.Exit(m.Run())
 }
