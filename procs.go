@@ -107,6 +107,8 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 				started(sup)
 			}
 		case <-ctx.Done():
+		case <-done: // Run gave up before every worker was ready
+			return
 		}
 		select {
 		case <-ctx.Done():

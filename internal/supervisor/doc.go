@@ -18,6 +18,14 @@
 // shuts down (no orphans). PR_SET_PDEATHSIG (SIGTERM) is set too, from one
 // OS thread that lives as long as the parent, as a second guard.
 //
+// A binary upgrade replaces the supervisor and its workers (upgrade.go):
+// Upgrade starts the new supervisor, a Successor, which starts its workers
+// one at a time, each with a handoff channel whose other end reaches the old
+// worker of the same index through the old supervisor and the worker link
+// (Link.Handoffs); the old worker hands over and exits, and once every new
+// worker is ready the old supervisor exits too. What crosses a handoff
+// channel is the worker's business (package handoff in wsreactor).
+//
 // The package knows nothing of WebSocket or of the reactor: what a worker
 // does, and how its arguments differ, is the command's business.
 package supervisor
