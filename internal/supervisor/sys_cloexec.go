@@ -1,0 +1,12 @@
+//go:build !darwin
+
+package supervisor
+
+import "syscall"
+
+// linkPair makes the parent link, a connected pair of Unix stream sockets,
+// close-on-exec from the start (SOCK_CLOEXEC: Linux and the BSDs); the
+// child's end is passed to it explicitly (exec.Cmd.ExtraFiles).
+func linkPair() ([2]int, error) {
+	return syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+}
