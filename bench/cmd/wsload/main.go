@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command wsload is the WebSocket load generator of wsreactor's benchmarks.
 //
 //	wsload -addr 127.0.0.1:9001 -path / -mode echo|idle|connect [-raw] -conns N -size BYTES

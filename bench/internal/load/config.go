@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package load is wsreactor's WebSocket load generator: the engine behind
 // bench/cmd/wsload. It drives many client connections from a few epoll event
 // loops (one goroutine per loop, never one per connection), checks every echoed
