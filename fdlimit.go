@@ -32,7 +32,8 @@ func raiseFileLimit() (fileLimit, error) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return fileLimit{}, fmt.Errorf("wsreactor: read the open-file limit: %w", err)
 	}
-	fl := fileLimit{Soft: lim.Cur, Hard: lim.Max, Found: lim.Cur}
+	// The fields are uint64 on Linux and macOS, int64 on FreeBSD.
+	fl := fileLimit{Soft: uint64(lim.Cur), Hard: uint64(lim.Max), Found: uint64(lim.Cur)}
 	// Go sets Cur to Max-1 when it raises the limit (syscall/rlimit.go).
 	fl.GoRaised = lim.Max > 0 && lim.Cur == lim.Max-1
 	if lim.Cur < lim.Max {
@@ -40,7 +41,7 @@ func raiseFileLimit() (fileLimit, error) {
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 			return fl, fmt.Errorf("wsreactor: raise the open-file limit to %d: %w", lim.Max, err)
 		}
-		fl.Soft = lim.Max
+		fl.Soft = uint64(lim.Max)
 	}
 	return fl, nil
 }
@@ -149,5 +150,5 @@ func currentFileLimit() fileLimit {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return fileLimit{Soft: math.MaxUint64, Hard: math.MaxUint64, Found: math.MaxUint64}
 	}
-	return fileLimit{Soft: lim.Cur, Hard: lim.Max, Found: lim.Cur}
+	return fileLimit{Soft: uint64(lim.Cur), Hard: uint64(lim.Max), Found: uint64(lim.Cur)}
 }
