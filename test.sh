@@ -51,6 +51,17 @@ fi
 step "go vet"
 go vet ./...
 (cd bench && go vet ./...)
+# gnet runs on macOS and the BSDs (kqueue): every package of both modules
+# must build and vet there too (the test files included; Linux-only parts
+# are build-tagged and say so at run time).
+step "cross-builds: GOOS=darwin, GOOS=freebsd"
+for goos in darwin freebsd; do
+	echo "--- $goos"
+	GOOS=$goos go build ./...
+	GOOS=$goos go vet ./...
+	(cd bench && GOOS=$goos go build ./... && GOOS=$goos go vet ./...)
+	(cd third_party/gnet && GOOS=$goos go build ./... && GOOS=$goos go vet .)
+done
 
 # --- tests -------------------------------------------------------------------
 step "go test -race ./... (main module)"
