@@ -34,7 +34,7 @@ if ((${#need_apt[@]})); then
 		echo "missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) or their tests are skipped"
 	fi
 fi
-for dir in testdata/interop/node bench/peers/nodews; do
+for dir in test/interop/testdata/node bench/peers/nodews; do
 	if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null 2>&1; then
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
 	fi
@@ -64,8 +64,15 @@ for goos in darwin freebsd; do
 done
 
 # --- tests -------------------------------------------------------------------
-step "go test -race ./... (main module)"
-go test -race -count=1 -timeout 30m ./...
+# The main module's packages, then its end-to-end suites, each a package of
+# its own under test/ (docs/architecture.md): selected by package, so that
+# one suite's failure names it.
+step "go test -race: library and command packages"
+go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/test/')
+for suite in $(go list ./test/...); do
+	step "go test -race: ${suite#github.com/wsreactor/wsreactor/}"
+	go test -race -count=1 -timeout 20m "$suite"
+done
 
 # The patched gnet's own test of the patch (third_party/gnet/PATCH.md): it
 # lowers its process's open-file limit, so it runs alone.
@@ -76,13 +83,13 @@ step "gnet patch: shedding at the descriptor limit"
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
 go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./proxyproto ./reactor ./inflate
-go test -count=1 -run 'DoesNotAllocate' . # the command's own guards (-proxy-protocol)
+go test -count=1 -run 'DoesNotAllocate' ./service # the server's own guards (-proxy-protocol)
 
 # The memory budget's stream of 200 non-reading clients: under the race
 # detector the test's own clients are too slow to load the server, so it
 # skips there and runs here.
 step "memory budget under many non-reading clients (without the race detector)"
-go test -count=1 -run 'TestMemoryBudgetManyUnderLimit' .
+go test -count=1 -run 'TestMemoryBudgetManyUnderLimit' ./test/process
 
 # fuzz_one runs one fuzz target. Go 1.26's fuzz coordinator can report a
 # bare "context deadline exceeded" when -fuzztime ends while a worker is

@@ -97,8 +97,12 @@ func (s *Server) Handler(metrics prometheus.Gatherer) http.Handler {
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// AddrString is the address in Listen's form: host:port, or unix:PATH.
+// AddrString is the address in Listen's form: host:port, or unix:PATH;
+// "" for a nil Server (no admin server).
 func (s *Server) AddrString() string {
+	if s == nil {
+		return ""
+	}
 	if a := s.ln.Addr(); a.Network() == "unix" {
 		return "unix:" + a.String()
 	}
@@ -115,15 +119,23 @@ func splitAddr(addr string) (network, address string) {
 
 // SetReady sets what /readyz answers: 200 when ready, 503 when not. The
 // command sets it once the WebSocket listener accepts and clears it when a
-// drain starts.
-func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+// drain starts. On a nil Server (no admin server) it does nothing.
+func (s *Server) SetReady(ready bool) {
+	if s != nil {
+		s.ready.Store(ready)
+	}
+}
 
 // Ready reports what /readyz answers.
 func (s *Server) Ready() bool { return s.ready.Load() }
 
 // Close stops the server: it stops accepting and waits, until ctx ends, for
 // requests in flight (a scrape; a running profile is cut short by ctx).
+// Closing a nil Server (no admin server) does nothing.
 func (s *Server) Close(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
 	err := s.http.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		err = s.http.Close()
