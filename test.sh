@@ -114,7 +114,7 @@ fuzz_one() {
 }
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./proxyproto ./inflate ./internal/supervisor; do
+for pkg in ./frame ./protocol ./proxyproto ./inflate ./internal/supervisor ./internal/bytesize; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		fuzz_one "$pkg" "$target"
