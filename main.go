@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -40,9 +41,13 @@ import (
 )
 
 func main() {
-	cfg, err := parseFlags(flag.CommandLine, os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	cfg, err := parseFlags(newFlagSet(), os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0) // the usage is written
+	case err != nil:
+		// The one error, not the whole usage in which it would be lost.
+		fmt.Fprintf(os.Stderr, "%v\nrun 'wsreactor -h' for every flag and its WSREACTOR_* variable\n", err)
 		os.Exit(2)
 	}
 	logger := newLogger(os.Stderr, cfg)
@@ -50,6 +55,9 @@ func main() {
 	if err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
+	}
+	if link == nil { // a worker's parent has warned already
+		warnStrayEnv(logger, cfg.strayEnv)
 	}
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsreactor/wsreactor/internal/envflag"
 	"github.com/wsreactor/wsreactor/internal/supervisor"
 	"github.com/wsreactor/wsreactor/reactor"
 	"github.com/wsreactor/wsreactor/service"
@@ -162,12 +163,12 @@ func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *sup
 }
 
 // checkProcs validates -procs against the other flags.
-func checkProcs(cfg config) error {
+func checkProcs(cfg config, src *envflag.Sources) error {
 	switch {
 	case cfg.Procs < 1 || cfg.Procs > maxProcs:
-		return fmt.Errorf("wsreactor: -procs %d: want 1 to %d", cfg.Procs, maxProcs)
+		return fmt.Errorf("wsreactor: %s: want 1 to %d", src.Describe("procs"), maxProcs)
 	case cfg.Procs > 1 && cfg.MaxConns > 0 && cfg.MaxConns < cfg.Procs:
-		return fmt.Errorf("wsreactor: -max-conns %d with -procs %d: the limit is split over the workers, so it needs at least one per worker", cfg.MaxConns, cfg.Procs)
+		return fmt.Errorf("wsreactor: %s with %s: the limit is split over the workers, so it needs at least one per worker", src.Describe("max-conns"), src.Describe("procs"))
 	}
 	return nil
 }
