@@ -34,11 +34,13 @@ func Name(prefix, flagName string) string {
 }
 
 // Annotate appends " (env PREFIX_NAME)" to the usage of every flag defined
-// in fs, so that -h lists the variables. Call it once, after every flag is
+// in fs (but those of CommandLineBool), so that -h lists the variables. Call it once, after every flag is
 // defined and before fs.Parse.
 func Annotate(fs *flag.FlagSet, prefix string) {
 	fs.VisitAll(func(f *flag.Flag) {
-		f.Usage += " (env " + Name(prefix, f.Name) + ")"
+		if !isCommandLineOnly(f) {
+			f.Usage += " (env " + Name(prefix, f.Name) + ")"
+		}
 	})
 }
 
@@ -57,7 +59,7 @@ func Apply(fs *flag.FlagSet, prefix string, lookup func(string) (string, bool)) 
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil || set[f.Name] {
+		if err != nil || set[f.Name] || isCommandLineOnly(f) {
 			return
 		}
 		name := Name(prefix, f.Name)

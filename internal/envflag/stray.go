@@ -21,6 +21,9 @@ func Strays(fs *flag.FlagSet, prefix string, environ []string, notFlags ...strin
 	known := make(map[string]bool)
 	var vars []string
 	fs.VisitAll(func(f *flag.Flag) {
+		if isCommandLineOnly(f) {
+			return
+		}
 		n := Name(prefix, f.Name)
 		known[n] = true
 		vars = append(vars, n)
