@@ -23,6 +23,7 @@ type config struct {
 	LogFormat  string // text or json
 	LogLevel   string // debug, info, warn or error
 	Procs      int    // worker processes on one port (procs.go); 1: this process serves
+	Version    bool   // -version: print the version and exit
 
 	workerAdminDir string          // -procs parent: directory of the workers' admin sockets (admin.go), not a flag
 	strayEnv       []envflag.Stray // WSREACTOR_* variables that name no flag: warned about at start
@@ -76,10 +77,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.DeflateContextTakeover, "deflate-context-takeover", false, "with -deflate, keep the compression window between messages where the client allows it (measured: about 200 KiB more per idle connection at level 1, 720 KiB at level 9)")
 	fs.IntVar(&cfg.DeflateLevel, "deflate-level", 1, "with -deflate, compression level 1 (fastest) to 9 (smallest)")
 	bytesize.IntVar(fs, &cfg.DeflateMinSize, "deflate-min-size", 128, "with -deflate, whole messages shorter than this `size` are sent uncompressed (0 compresses all)")
-	// Define every flag above this line: each gets its WSREACTOR_* variable.
+	envflag.CommandLineBool(fs, &cfg.Version, "version", "print the version (module version, VCS revision and time, Go version) and exit")
+	// Define every flag above this line: each gets its WSREACTOR_* variable
+	// (but -version).
 	src, err := envflag.Parse(fs, envPrefix, args, nil)
 	if err != nil {
 		return cfg, fmt.Errorf("wsreactor: %w", err)
+	}
+	if cfg.Version {
+		return cfg, nil // the other settings do not matter
 	}
 	cfg.strayEnv = envflag.Strays(fs, envPrefix, os.Environ(), notFlagEnv...)
 	fs.VisitAll(func(f *flag.Flag) { cfg.StartAttrs = append(cfg.StartAttrs, slog.String(f.Name, f.Value.String())) })

@@ -36,6 +36,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/internal/osprobe"
 	"github.com/wsreactor/wsreactor/service"
 )
@@ -49,6 +50,9 @@ func main() {
 		// The one error, not the whole usage in which it would be lost.
 		fmt.Fprintf(os.Stderr, "%v\nrun 'wsreactor -h' for every flag and its WSREACTOR_* variable\n", err)
 		os.Exit(2)
+	case cfg.Version:
+		fmt.Println(buildinfo.Read())
+		os.Exit(0)
 	}
 	logger := newLogger(os.Stderr, cfg)
 	link, err := attachWorker(&cfg) // nil unless a worker of -procs
