@@ -67,6 +67,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.CloseSpread, "close-spread", 0, "on SIGINT/SIGTERM, after -drain-delay, close the connections with 1012 (Service Restart) spread evenly over this long instead of with 1001 all at once, so clients reconnect over a window; -shutdown-timeout counts from its end")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -104,7 +105,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: %s: want 1 to 9", src.Describe("deflate-level"))
 	}
-	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay"} {
+	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread"} {
 		if d := fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration); d < 0 {
 			return cfg, fmt.Errorf("wsreactor: %s: must not be negative", src.Describe(name))
 		}
