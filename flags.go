@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/wsreactor/wsreactor/internal/bytesize"
 	"github.com/wsreactor/wsreactor/internal/envflag"
 	"github.com/wsreactor/wsreactor/internal/supervisor"
+	"github.com/wsreactor/wsreactor/protocol/handshake"
 	"github.com/wsreactor/wsreactor/service"
 )
 
@@ -54,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "TCP address to listen on")
 	fs.IntVar(&cfg.Loops, "loops", runtime.NumCPU(), "number of event loops")
 	fs.StringVar(&subprotocols, "subprotocols", "chat,superchat", "comma-separated subprotocols the server supports, in no particular order (the client's order of preference wins)")
-	fs.StringVar(&origins, "origins", "", "comma-separated allow-list of Origin values; empty allows every origin")
+	fs.StringVar(&origins, "origins", "", "comma-separated allow-list of origins as browsers send them, scheme://host[:port] (https://example.com, http://localhost:8080) or null; empty allows every origin")
 	bytesize.Int64Var(fs, &cfg.MaxMessage, "max-message", 64<<20, "largest message, a `size` in bytes or with a unit of 1024 (512KiB, 64MiB, 1GiB; close 1009 past it); 0 means no limit")
 	fs.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete the opening handshake; 0 means none")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 30*time.Second, "ping a connection silent this long, close it if still silent after another interval; 0 turns it off")
@@ -95,6 +97,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	}
 	cfg.Subprotocols = splitList(subprotocols)
 	cfg.Origins = splitList(origins)
+	for _, o := range cfg.Origins {
+		var oe *handshake.OriginError
+		if err := handshake.CheckOrigin(o); errors.As(err, &oe) {
+			return cfg, fmt.Errorf("wsreactor: %s: %q is not an origin: %s", src.Describe("origins"), oe.Origin, oe.Reason)
+		}
+	}
 	switch {
 	case cfg.Loops < 1:
 		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("loops"))

@@ -32,13 +32,15 @@ var rules = []rule{
 	// The reactor: gnet, nothing of WebSocket.
 	{pkg: "reactor", external: []string{"github.com/panjf2000/gnet/", "golang.org/x/sys/"}},
 	// The importable server joins them.
-	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "internal/admin", "internal/demo", "internal/osprobe"},
+	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "internal/admin", "internal/buildinfo", "internal/demo", "internal/osprobe"},
 		external: []string{"github.com/prometheus/", "golang.org/x/sys/"}},
 	// The command: flags and process-wide settings over service.
-	{pkg: "", module: []string{"service", "reactor", "internal/admin", "internal/envflag", "internal/osprobe", "internal/supervisor"},
+	{pkg: "", module: []string{"service", "reactor", "protocol/handshake", "internal/admin", "internal/buildinfo", "internal/bytesize", "internal/envflag", "internal/osprobe", "internal/supervisor"},
 		external: []string{"github.com/prometheus/", "golang.org/x/sys/"}},
 	// Command-only helpers know nothing of the server.
 	{pkg: "internal/admin", external: []string{"github.com/prometheus/"}},
+	{pkg: "internal/buildinfo", external: []string{"github.com/prometheus/"}},
+	{pkg: "internal/bytesize"},
 	{pkg: "internal/demo"},
 	{pkg: "internal/envflag"},
 	{pkg: "internal/osprobe", external: []string{"golang.org/x/sys/"}},

@@ -51,6 +51,9 @@ func TestConfigErrors(t *testing.T) {
 		{nil, []string{"WSREACTOR_DEFLATE=maybe"}, `wsreactor: WSREACTOR_DEFLATE="maybe" (for -deflate): want true or false`},
 		{nil, []string{"WSREACTOR_LOG_FORMAT=xml"}, `wsreactor: WSREACTOR_LOG_FORMAT="xml": want text or json`},
 		{[]string{"-maxmessage", "5"}, nil, "wsreactor: -maxmessage: no such flag; did you mean -max-message?"},
+		{[]string{"-origins", "foo"}, nil,
+			`wsreactor: -origins "foo": "foo" is not an origin: want scheme://host or scheme://host:port, as a browser sends it (https://example.com), or null`},
+		{nil, []string{"WSREACTOR_ORIGINS=https://example.com/app"}, `wsreactor: WSREACTOR_ORIGINS="https://example.com/app": "https://example.com/app" is not an origin: it has a path (an origin is scheme://host[:port] alone: https://example.com)`},
 	} {
 		// A server that takes the value serves until killed: 20 s is far
 		// more than a refusal takes.
