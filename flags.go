@@ -29,6 +29,7 @@ type config struct {
 
 	workerAdminDir string          // -procs parent: directory of the workers' admin sockets (admin.go), not a flag
 	strayEnv       []envflag.Stray // WSREACTOR_* variables that name no flag: warned about at start
+	adminAddrGiven bool            // -admin-addr set on the command line or in the environment: a failure to listen is fatal
 }
 
 // envPrefix starts the environment variable of every flag: -max-message is
@@ -90,6 +91,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	if cfg.Version {
 		return cfg, nil // the other settings do not matter
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.adminAddrGiven = cfg.adminAddrGiven || f.Name == "admin-addr" }) // command line or environment
 	cfg.strayEnv = envflag.Strays(fs, envPrefix, os.Environ(), notFlagEnv...)
 	fs.VisitAll(func(f *flag.Flag) { cfg.StartAttrs = append(cfg.StartAttrs, slog.String(f.Name, f.Value.String())) })
 	if fs.NArg() > 0 {
@@ -173,5 +175,17 @@ func warnStrayEnv(logger *slog.Logger, strays []envflag.Stray) {
 			attrs = append(attrs, "did_you_mean", s.Nearest)
 		}
 		logger.Warn("environment variable names no flag: ignored", attrs...)
+	}
+}
+
+// adminUnavailable is service.Config.AdminUnavailable for an -admin-addr
+// left at its default: another program, or another wsreactor, may hold
+// 127.0.0.1:9090, and the admin server is auxiliary, so the command warns
+// and serves WebSockets anyway. An address given explicitly stays fatal.
+func adminUnavailable(logger *slog.Logger, addr string) func(error) {
+	return func(err error) {
+		logger.Warn("admin server not started: its default address is taken; serving WebSockets without /metrics, /healthz and /readyz",
+			"admin_addr", addr, "err", err,
+			"hint", "-admin-addr 127.0.0.1:0 picks a free port (the start line says which), -admin-addr '' turns the admin server off")
 	}
 }

@@ -63,6 +63,9 @@ func main() {
 	if link == nil { // a worker's parent has warned already
 		warnStrayEnv(logger, cfg.strayEnv)
 	}
+	if !cfg.adminAddrGiven && link == nil {
+		cfg.AdminUnavailable = adminUnavailable(logger, cfg.AdminAddr)
+	}
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from
 		// connection set-up; collecting it sooner keeps the heap close to
@@ -92,7 +95,12 @@ func main() {
 	}
 	stop()
 	stopProfile()
-	if err != nil {
+	var startErr *service.StartError
+	switch {
+	case errors.As(err, &startErr):
+		logger.Error("start failed", "err", err)
+		os.Exit(1)
+	case err != nil:
 		logger.Error("stopped", "err", err)
 		os.Exit(1)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/internal/envflag"
 	"github.com/wsreactor/wsreactor/internal/supervisor"
 	"github.com/wsreactor/wsreactor/reactor"
@@ -31,11 +32,11 @@ import (
 func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logger, started func(*supervisor.Supervisor)) error {
 	addr, release, err := reactor.ReservePort(cfg.Addr)
 	if err != nil {
-		return err
+		return &service.StartError{Err: err}
 	}
 	defer release()
 	if cfg.workerAdminDir, err = makeWorkerAdminDir(cfg); err != nil { // procs_admin.go
-		return err
+		return &service.StartError{Err: err}
 	}
 	if cfg.workerAdminDir != "" {
 		defer os.RemoveAll(cfg.workerAdminDir)
@@ -47,11 +48,13 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		StopTimeout: cfg.DrainDelay + cfg.CloseSpread + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
 	})
 	if err != nil {
-		return err
+		return &service.StartError{Err: err}
 	}
 	adm, err := startProcsAdmin(cfg, sup)
-	if err != nil {
-		return err
+	if err != nil && cfg.AdminUnavailable != nil {
+		cfg.AdminUnavailable(err) // the default address is taken: serve without it
+	} else if err != nil {
+		return &service.StartError{Err: err}
 	}
 	defer closeAdmin(adm, logger)
 	done := make(chan struct{})
@@ -61,7 +64,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		case <-sup.Ready():
 			adm.SetReady(true)
 			logger.Info("listening", "addr", addr, "admin_addr", adm.AddrString(), "procs", cfg.Procs, "loops", cfg.Loops,
-				slog.Group("config", attrsAny(cfg.StartAttrs)...))
+				"version", buildinfo.Read().Version, slog.Group("config", attrsAny(cfg.StartAttrs)...))
 			if started != nil {
 				started(sup)
 			}

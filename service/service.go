@@ -73,11 +73,17 @@ type Config struct {
 	// 1001 all at once, so that their clients reconnect over a window
 	// rather than in one storm (-close-spread). ShutdownTimeout counts
 	// from the end of the spread.
-	CloseSpread   time.Duration
-	Demo          bool   // serve the demo page to a plain GET of "/" (-demo)
-	AdminAddr     string // admin HTTP server's address, "" none (-admin-addr)
-	ProxyProtocol bool   // every connection starts with a PROXY header (-proxy-protocol)
-	ProxyFrom     []netip.Prefix
+	CloseSpread time.Duration
+	Demo        bool   // serve the demo page to a plain GET of "/" (-demo)
+	AdminAddr   string // admin HTTP server's address, "" none (-admin-addr)
+	// AdminUnavailable, when set, makes a failure to listen on AdminAddr
+	// not fatal: Start calls it with the error and serves without the admin
+	// server. The command sets it when -admin-addr is left at its default,
+	// which another program (or another wsreactor) may hold: the admin
+	// server is auxiliary, an address given explicitly stays fatal.
+	AdminUnavailable func(err error)
+	ProxyProtocol    bool // every connection starts with a PROXY header (-proxy-protocol)
+	ProxyFrom        []netip.Prefix
 
 	Deflate                bool // negotiate permessage-deflate (-deflate)
 	DeflateContextTakeover bool // allow context takeover (-deflate-context-takeover)
@@ -207,7 +213,11 @@ func Start(cfg Config) (*Server, error) {
 	s.mon = newMonitor(r, srv, logger, cfg.Loops)
 	var err error
 	if s.adm, err = startAdmin(cfg, r, srv, s.mon, factoryMetrics(f)...); err != nil {
-		return nil, err
+		if cfg.AdminUnavailable == nil {
+			return nil, err
+		}
+		cfg.AdminUnavailable(err)
+		s.adm = nil
 	}
 	go func() {
 		s.runErr = r.Run()
@@ -234,13 +244,14 @@ func Start(cfg Config) (*Server, error) {
 }
 
 // Run starts a server with cfg and serves until ctx is cancelled, then
-// drains it (Drain) and returns. ready, when not nil, is called once the
+// drains it (Drain) and returns; a failure to start is a *StartError.
+// ready, when not nil, is called once the
 // server accepts connections (tests listen on port 0 and read the address
 // from it).
 func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 	s, err := Start(cfg)
 	if err != nil {
-		return err
+		return &StartError{Err: err}
 	}
 	if ready != nil {
 		ready(s)
@@ -253,6 +264,13 @@ func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 	}
 	return s.Drain()
 }
+
+// StartError is Run's error when the server could not start (Start's
+// error), as opposed to one that ended it once it served.
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
 
 // Wait blocks until the reactor has stopped (on its own, an engine error,
 // or by Drain or Shutdown) and returns what its Run returned.
