@@ -93,6 +93,10 @@ type Config struct {
 	// Handler builds each connection's application when its handshake
 	// succeeds: protocol.Echo (the echo server) when nil.
 	Handler func() protocol.Handler
+	// Upgrade, when set, sees each opening handshake before it is
+	// answered, and may refuse it, choose the subprotocol or build the
+	// connection's Handler itself (protocol.Config.Upgrade).
+	Upgrade func(*protocol.UpgradeRequest) error
 	// Logger gets the start line, drain and limit events; nil discards them.
 	Logger *slog.Logger
 	// StartAttrs are added to the start line (the command's flag values).
@@ -176,6 +180,7 @@ func (cfg *Config) protocolConfig(maxConns int) protocol.Config {
 		MemoryBudget:     cfg.MemoryBudget,
 		Loops:            cfg.Loops, // the reactor's too: one setting
 		RootPage:         rootPage,
+		Upgrade:          cfg.Upgrade,
 		Deflate: protocol.DeflateConfig{
 			Enabled:         cfg.Deflate,
 			ContextTakeover: cfg.DeflateContextTakeover,
