@@ -52,8 +52,10 @@ func (u *UpgradeRequest) target() string {
 	if !strings.HasPrefix(t, "/") {
 		if i := strings.Index(t, "://"); i >= 0 {
 			t = t[i+3:]
-			if j := strings.IndexAny(t, "/?"); j >= 0 {
+			if j := strings.IndexAny(t, "/?"); j >= 0 && t[j] == '/' {
 				t = t[j:]
+			} else if j >= 0 { // no path, a query: the path is "/" (RFC 9112 §3.2.2)
+				t = "/" + t[j:]
 			} else {
 				t = "/"
 			}
