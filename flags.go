@@ -37,11 +37,12 @@ type config struct {
 const envPrefix = "WSREACTOR"
 
 // notFlagEnv are the WSREACTOR_* variables that are no flag's: the program
-// sets them for itself (the worker index of -procs). Every other
+// sets them for itself (the worker index of -procs, the handoff socket of
+// an upgrade's new process). Every other
 // WSREACTOR_* variable that names no flag is warned about at start
 // (envflag.Strays): a misspelled one would be ignored without a word. A new
 // internal variable must be added here.
-var notFlagEnv = []string{supervisor.EnvWorker}
+var notFlagEnv = []string{supervisor.EnvWorker, service.HandoffEnv}
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
 func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("wsreactor", flag.ContinueOnError) }
@@ -71,6 +72,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
 	fs.DurationVar(&cfg.CloseSpread, "close-spread", 0, "on SIGINT/SIGTERM, after -drain-delay, close the connections with 1012 (Service Restart) spread evenly over this long instead of with 1001 all at once, so clients reconnect over a window; -shutdown-timeout counts from its end")
+	fs.DurationVar(&cfg.UpgradeTimeout, "upgrade-timeout", 30*time.Second, "on SIGUSR2 (binary upgrade), time for the new binary to start and be ready, for it to take each batch of connections, and for connections in a handshake, a close or a compressed message to become movable; past it the upgrade fails (or those few are closed with 1001) and this process keeps serving")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -115,7 +117,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: %s: want 1 to 9", src.Describe("deflate-level"))
 	}
-	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread"} {
+	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread", "upgrade-timeout"} {
 		if d := fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration); d < 0 {
 			return cfg, fmt.Errorf("wsreactor: %s: must not be negative", src.Describe(name))
 		}
