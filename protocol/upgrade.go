@@ -39,8 +39,8 @@ func (c *Conn) readHandshake(data []byte) []byte {
 	}
 	cfg := &c.srv.cfg
 	sub := handshake.SelectSubprotocol(req.Protocols, cfg.Subprotocols)
-	var h Handler
-	if he, cause := c.admit(req, head, &sub, &h); he != nil {
+	sub, h, he, cause := c.admit(req, head, sub)
+	if he != nil {
 		c.rejectAs(he, cause)
 		return nil
 	}
@@ -71,24 +71,27 @@ func (c *Conn) readHandshake(data []byte) []byte {
 
 // admit decides whether a well-formed upgrade request may open: 403 for an
 // Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), then
-// Config.Upgrade's answer when it is set (which may also change *sub and
-// set *h), then 503 with Retry-After past MaxConns or during shutdown. A
-// nil result means the connection is open and counted; otherwise the cause
-// to count the rejection under (-1: by its status).
-func (c *Conn) admit(req *handshake.Request, head handshake.Head, sub *string, h *Handler) (*handshake.Error, HandshakeCause) {
+// Config.Upgrade's answer when it is set (which may also change the
+// subprotocol sub and give the connection's Handler; nil: the factory's),
+// then 503 with Retry-After past MaxConns or during shutdown. A nil error
+// means the connection is open and counted; otherwise cause is what to
+// count the rejection under.
+func (c *Conn) admit(req *handshake.Request, head handshake.Head, sub string) (string, Handler, *handshake.Error, HandshakeCause) {
 	if !handshake.OriginAllowed(req.Origin, c.srv.cfg.Origins) {
-		return handshake.ErrOriginForbidden(req.Origin), CauseOrigin
+		return sub, nil, handshake.ErrOriginForbidden(req.Origin), CauseOrigin
 	}
-	if hook := c.srv.cfg.Upgrade; hook != nil {
-		if he := c.runUpgrade(hook, req, head, sub, h); he != nil {
-			return he, CauseRefused
+	var h Handler
+	if hook := c.srv.cfg.Upgrade; hook != nil { // nothing escapes without it
+		var he *handshake.Error
+		if sub, h, he = c.runUpgrade(hook, req, head, sub); he != nil {
+			return sub, nil, he, CauseRefused
 		}
 	}
 	if c.goingAway || c.srv.ShuttingDown() || !c.srv.acquire() {
-		return errUnavailable, causeOf(503)
+		return sub, nil, errUnavailable, causeOf(503)
 	}
 	c.counted = true
-	return nil, 0
+	return sub, h, nil, 0
 }
 
 // reject answers the handshake with an HTTP error and closes the

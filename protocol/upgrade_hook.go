@@ -21,8 +21,8 @@ type UpgradeRequest struct {
 	*handshake.Request
 	head handshake.Head
 	conn *Conn
-	sub  *string
-	h    *Handler
+	sub  string
+	h    Handler
 }
 
 // Path is the request-target's path, "/chat" for "/chat?room=a" (and for
@@ -98,7 +98,7 @@ func (u *UpgradeRequest) RemoteAddr() net.Addr { return u.conn.RemoteAddr() }
 // Subprotocol is the subprotocol the server will answer with: the first of
 // the client's offers (Protocols) that Config.Subprotocols supports, ""
 // for none, unless SetSubprotocol changed it.
-func (u *UpgradeRequest) Subprotocol() string { return *u.sub }
+func (u *UpgradeRequest) Subprotocol() string { return u.sub }
 
 // SetSubprotocol chooses the subprotocol to answer with: one the client
 // offered and Config.Subprotocols supports (the connection records it by
@@ -106,7 +106,7 @@ func (u *UpgradeRequest) Subprotocol() string { return *u.sub }
 // Another is an error, and the choice stays as it was.
 func (u *UpgradeRequest) SetSubprotocol(p string) error {
 	if p == "" {
-		*u.sub = ""
+		u.sub = ""
 		return nil
 	}
 	offered := false
@@ -116,14 +116,14 @@ func (u *UpgradeRequest) SetSubprotocol(p string) error {
 	if !offered || subIndex(u.conn.srv.cfg.Subprotocols, p) == 0 {
 		return errors.New("protocol: subprotocol " + strconv.Quote(p) + " is not both offered by the client and in Config.Subprotocols")
 	}
-	*u.sub = p
+	u.sub = p
 	return nil
 }
 
 // SetHandler makes h the connection's Handler, instead of one from the
 // Server's factory: the way to hand what the hook learnt (the user a token
 // names) to the connection. h's OnOpen is called once the 101 is written.
-func (u *UpgradeRequest) SetHandler(h Handler) { *u.h = h }
+func (u *UpgradeRequest) SetHandler(h Handler) { u.h = h }
 
 // Refuse is the error for Config.Upgrade to return to answer the handshake
 // with HTTP status (4xx or 5xx; another is sent as 403) and body (plain
@@ -136,17 +136,19 @@ func Refuse(status int, body string) error {
 	return &handshake.Error{Status: status, Msg: body}
 }
 
-// runUpgrade calls the hook and turns its error into the HTTP answer.
-func (c *Conn) runUpgrade(hook func(*UpgradeRequest) error, req *handshake.Request, head handshake.Head, sub *string, h *Handler) *handshake.Error {
-	u := UpgradeRequest{Request: req, head: head, conn: c, sub: sub, h: h}
-	err := hook(&u)
+// runUpgrade calls the hook with the subprotocol the server would choose
+// and returns the subprotocol and Handler it settled on, or its error as
+// the HTTP answer. The UpgradeRequest escapes to the heap (the hook is a
+// function value): that is a set hook's cost, an unset one has none.
+func (c *Conn) runUpgrade(hook func(*UpgradeRequest) error, req *handshake.Request, head handshake.Head, sub string) (string, Handler, *handshake.Error) {
+	u := &UpgradeRequest{Request: req, head: head, conn: c, sub: sub}
+	err := hook(u)
 	if err == nil {
-		return nil
+		return u.sub, u.h, nil
 	}
-	*h = nil
 	var he *handshake.Error
 	if errors.As(err, &he) {
-		return he
+		return sub, nil, he
 	}
-	return &handshake.Error{Status: 403, Msg: err.Error()}
+	return sub, nil, &handshake.Error{Status: 403, Msg: err.Error()}
 }
