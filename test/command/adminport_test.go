@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -67,16 +66,11 @@ func TestExplicitAdminPortTaken(t *testing.T) {
 		{[]string{"-admin-addr", busy}, nil},
 		{nil, []string{"WSREACTOR_ADMIN_ADDR=" + busy}},
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		cmd := exec.CommandContext(ctx, testkit.Binary(t), append([]string{"-addr", "127.0.0.1:0", "-loops", "1"}, tc.args...)...)
-		cmd.Env = environ(tc.env...)
-		out, err := cmd.CombinedOutput()
-		cancel()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-			t.Errorf("%q %q with %s taken: %v; want exit status 1\n%s", tc.args, tc.env, busy, err, out)
+		out, code := runToExit(t, append([]string{"-addr", "127.0.0.1:0", "-loops", "1"}, tc.args...), tc.env)
+		if code != 1 {
+			t.Errorf("%q %q with %s taken: exit status %d; want 1\n%s", tc.args, tc.env, busy, code, out)
 		}
-		if s := string(out); !strings.Contains(s, `level=ERROR msg="start failed" err="admin: listen on \"`+busy+`\"`) ||
+		if s := out; !strings.Contains(s, `level=ERROR msg="start failed" err="admin: listen on \"`+busy+`\"`) ||
 			strings.Contains(s, "msg=stopped") || strings.Contains(s, "msg=listening") {
 			t.Errorf("%q %q with %s taken wrote:\n%s\nwant one start failed line", tc.args, tc.env, busy, s)
 		}

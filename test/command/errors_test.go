@@ -55,19 +55,12 @@ func TestConfigErrors(t *testing.T) {
 			`wsreactor: -origins "foo": "foo" is not an origin: want scheme://host or scheme://host:port, as a browser sends it (https://example.com), or null`},
 		{nil, []string{"WSREACTOR_ORIGINS=https://example.com/app"}, `wsreactor: WSREACTOR_ORIGINS="https://example.com/app": "https://example.com/app" is not an origin: it has a path (an origin is scheme://host[:port] alone: https://example.com)`},
 	} {
-		// A server that takes the value serves until killed: 20 s is far
-		// more than a refusal takes.
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		cmd := exec.CommandContext(ctx, testkit.Binary(t), append([]string{"-addr", "127.0.0.1:0", "-admin-addr", ""}, tc.args...)...)
-		cmd.Env = environ(tc.env...)
-		out, err := cmd.CombinedOutput()
-		cancel()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-			t.Errorf("%q with %q: %v; want exit status 2\n%s", tc.args, tc.env, err, out)
+		out, code := runToExit(t, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", ""}, tc.args...), tc.env)
+		if code != 2 {
+			t.Errorf("%q with %q: exit status %d; want 2\n%s", tc.args, tc.env, code, out)
 			continue
 		}
-		if got, want := string(out), tc.want+"\n"+hint+"\n"; got != want {
+		if got, want := out, tc.want+"\n"+hint+"\n"; got != want {
 			t.Errorf("%q with %q wrote\n%s\nwant\n%s", tc.args, tc.env, got, want)
 		}
 	}
@@ -84,4 +77,26 @@ func TestHelp(t *testing.T) {
 			t.Errorf("-h output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// runToExit runs the command with args and the variables env (and no other
+// WSREACTOR_* variable) until it exits, and returns its output and exit
+// status (-1 when it did not exit on its own). A command that takes its
+// configuration serves until killed: it is killed after 20 s, far more
+// than a refusal takes.
+func runToExit(t *testing.T, args, env []string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), args...)
+	cmd.Env = environ(env...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		return string(out), ee.ExitCode()
+	}
+	return string(out), -1
 }
