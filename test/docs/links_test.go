@@ -1,4 +1,4 @@
-package main
+package docs_test
 
 import (
 	"os"
@@ -13,6 +13,9 @@ import (
 // the page, so the teaching material does not rot as code moves. Links
 // outside the repository (the seed post under ../shared) are not checked.
 func TestDocsLinks(t *testing.T) {
+	if err := os.Chdir(filepath.Join("..", "..")); err != nil { // the repository root
+		t.Fatal(err)
+	}
 	link := regexp.MustCompile(`\]\(([^)\s]*)\)`)
 	heading := regexp.MustCompile(`(?m)^#+ (.*)$`)
 	for _, page := range []string{"README.md", "docs/walkthrough.md", "examples/README.md"} {
