@@ -116,7 +116,8 @@ type Server struct {
 	adm     *admin.Server   // nil without Config.AdminAddr
 	factory reactor.Factory // the listening port's (a *proxyFactory with ProxyProtocol)
 	mon     *monitor
-	runErr  chan error // the reactor's Run result, once
+	stopped chan struct{} // closed when the reactor's Run has returned
+	runErr  error         // what it returned; read after stopped is closed
 	stopMon context.CancelFunc
 }
 
@@ -193,19 +194,22 @@ func Start(cfg Config) (*Server, error) {
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, runErr: make(chan error, 1)}
+	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, stopped: make(chan struct{})}
 	s.mon = newMonitor(r, srv, logger, cfg.Loops)
 	var err error
 	if s.adm, err = startAdmin(cfg, r, srv, s.mon, factoryMetrics(f)...); err != nil {
 		return nil, err
 	}
-	go func() { s.runErr <- r.Run() }()
+	go func() {
+		s.runErr = r.Run()
+		close(s.stopped)
+	}()
 
 	select {
 	case <-r.Started():
-	case err := <-s.runErr:
+	case <-s.stopped:
 		s.adm.Close(context.Background())
-		return nil, err
+		return nil, s.runErr
 	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	s.stopMon = stopMon
@@ -233,21 +237,19 @@ func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 		ready(s)
 	}
 	select {
-	case err := <-s.runErr:
+	case <-s.stopped:
 		s.close()
-		return err
+		return s.runErr
 	case <-ctx.Done():
 	}
 	return s.Drain()
 }
 
-// Wait blocks until the reactor stops on its own (an engine error) and
-// returns why; a server stopped by Drain or Shutdown returns their result
-// there instead.
+// Wait blocks until the reactor has stopped (on its own, an engine error,
+// or by Drain or Shutdown) and returns what its Run returned.
 func (s *Server) Wait() error {
-	err := <-s.runErr
-	s.runErr <- err
-	return err
+	<-s.stopped
+	return s.runErr
 }
 
 // Drain is the graceful end for a load-balanced server: /readyz turns 503
@@ -258,9 +260,9 @@ func (s *Server) Drain() error {
 	s.logger.Info("draining", "drain_delay", s.cfg.DrainDelay.String(), "connections", s.r.Connections())
 	if s.cfg.DrainDelay > 0 {
 		select {
-		case err := <-s.runErr:
+		case <-s.stopped:
 			s.close()
-			return err
+			return s.runErr
 		case <-time.After(s.cfg.DrainDelay):
 		}
 	}
@@ -285,8 +287,8 @@ func (s *Server) Shutdown() error {
 	})
 	for s.r.Connections() > 0 && time.Now().Before(deadline) {
 		select {
-		case err := <-s.runErr:
-			return err
+		case <-s.stopped:
+			return s.runErr
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -299,8 +301,8 @@ func (s *Server) Shutdown() error {
 		return err
 	}
 	select {
-	case err := <-s.runErr:
-		return err
+	case <-s.stopped:
+		return s.runErr
 	case <-ctx.Done():
 		return ctx.Err()
 	}
