@@ -43,7 +43,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		Workers:     cfg.Procs,
 		Args:        func(i int) []string { return workerArgs(args, cfg, addr, i) },
 		Logger:      logger,
-		StopTimeout: cfg.DrainDelay + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
+		StopTimeout: cfg.DrainDelay + cfg.CloseSpread + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
 	})
 	if err != nil {
 		return err

@@ -44,6 +44,19 @@ func (p *wsProtocol) ConnectionLost(reason error) { p.conn.ConnectionLost(reason
 // GoingAway starts the connection's part of a graceful shutdown.
 func (p *wsProtocol) GoingAway() { p.conn.GoingAway() }
 
+// Restarting is GoingAway with 1012 (Config.CloseSpread).
+func (p *wsProtocol) Restarting() { p.conn.Restarting() }
+
+func (p *wsProtocol) reactorTransport() reactor.Transport { return p.tr.Transport }
+
+// goingAway is what Shutdown asks of every connection's protocol
+// (*wsProtocol, *proxiedProtocol).
+type goingAway interface {
+	GoingAway()
+	Restarting()
+	reactorTransport() reactor.Transport
+}
+
 // transport adapts reactor.Transport to protocol.Transport: the two differ
 // only in the type CallLater returns.
 type transport struct{ reactor.Transport }

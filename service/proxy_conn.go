@@ -100,6 +100,11 @@ func (p *proxiedProtocol) ConnectionLost(reason error) {
 // GoingAway starts the connection's part of a graceful shutdown.
 func (p *proxiedProtocol) GoingAway() { p.conn.GoingAway() }
 
+// Restarting is GoingAway with 1012 (Config.CloseSpread).
+func (p *proxiedProtocol) Restarting() { p.conn.Restarting() }
+
+func (p *proxiedProtocol) reactorTransport() reactor.Transport { return p.tr.Transport }
+
 // proxiedTransport is the transport adapter with the client's address
 // from the PROXY header as RemoteAddr. The address is packed (19 bytes
 // against netip.AddrPort's 32) because every connection holds it.

@@ -29,9 +29,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/wsreactor/wsreactor/internal/admin"
@@ -65,10 +67,16 @@ type Config struct {
 	MemoryBudget    int64         // bytes clients may make the server hold, over all connections; 0 none (-memory-budget)
 	ShutdownTimeout time.Duration // time to wait for close handshakes when shutting down (-shutdown-timeout)
 	DrainDelay      time.Duration // serve this long with /readyz at 503 before closing (-drain-delay)
-	Demo            bool          // serve the demo page to a plain GET of "/" (-demo)
-	AdminAddr       string        // admin HTTP server's address, "" none (-admin-addr)
-	ProxyProtocol   bool          // every connection starts with a PROXY header (-proxy-protocol)
-	ProxyFrom       []netip.Prefix
+	// CloseSpread, when positive, closes the connections at shutdown with
+	// 1012 (Service Restart) spread evenly over this long instead of with
+	// 1001 all at once, so that their clients reconnect over a window
+	// rather than in one storm (-close-spread). ShutdownTimeout counts
+	// from the end of the spread.
+	CloseSpread   time.Duration
+	Demo          bool   // serve the demo page to a plain GET of "/" (-demo)
+	AdminAddr     string // admin HTTP server's address, "" none (-admin-addr)
+	ProxyProtocol bool   // every connection starts with a PROXY header (-proxy-protocol)
+	ProxyFrom     []netip.Prefix
 
 	Deflate                bool // negotiate permessage-deflate (-deflate)
 	DeflateContextTakeover bool // allow context takeover (-deflate-context-takeover)
@@ -270,21 +278,29 @@ func (s *Server) Drain() error {
 }
 
 // Shutdown stops accepting, sends close 1001 to every open connection after
-// the echoes it owes, waits up to Config.ShutdownTimeout for the close
+// the echoes it owes (or, with Config.CloseSpread, 1012 to each at its turn
+// over the spread), waits up to Config.ShutdownTimeout for the close
 // handshakes to finish, then stops the reactor and the admin server.
 func (s *Server) Shutdown() error {
 	defer s.close()
 	start := time.Now()
 	open := s.r.Connections()
-	s.logger.Info("shutting down", "connections", open, "timeout", s.cfg.ShutdownTimeout.String())
-	deadline := start.Add(s.cfg.ShutdownTimeout)
+	s.logger.Info("shutting down", "connections", open, "timeout", s.cfg.ShutdownTimeout.String(),
+		"close_spread", s.cfg.CloseSpread.String())
 	s.r.StopListening()
 	s.srv.Shutdown()
-	s.r.ForEachProtocol(func(p reactor.Protocol) {
-		if wp, ok := p.(interface{ GoingAway() }); ok {
-			wp.GoingAway() // *wsProtocol, *proxiedProtocol
+	if s.cfg.CloseSpread > 0 {
+		if err := s.spreadCloses(s.cfg.CloseSpread); err != nil {
+			return err
 		}
-	})
+	} else {
+		s.r.ForEachProtocol(func(p reactor.Protocol) {
+			if wp, ok := p.(goingAway); ok {
+				wp.GoingAway()
+			}
+		})
+	}
+	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
 	for s.r.Connections() > 0 && time.Now().Before(deadline) {
 		select {
 		case <-s.stopped:
@@ -306,6 +322,53 @@ func (s *Server) Shutdown() error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// closeSpreadTick is how often a spread close wakes to close the
+// connections whose turn has come.
+const closeSpreadTick = 10 * time.Millisecond
+
+// spreadCloses sends 1012 to every open connection, connection i of n at
+// i/n of the way through spread (in a random order, so that every event
+// loop closes some all along), each on its own loop; it returns at the end
+// of the spread, or with the reactor's error if it stops.
+func (s *Server) spreadCloses(spread time.Duration) error {
+	var (
+		mu    sync.Mutex
+		conns []goingAway
+	)
+	s.r.ForEachProtocol(func(p reactor.Protocol) {
+		if wp, ok := p.(goingAway); ok {
+			mu.Lock()
+			conns = append(conns, wp)
+			mu.Unlock()
+		}
+	})
+	rand.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
+	s.logger.Info("closing connections spread over time", "connections", len(conns), "close_spread", spread.String(), "code", 1012)
+	start := time.Now()
+	tick := time.NewTicker(closeSpreadTick)
+	defer tick.Stop()
+	for next := 0; next < len(conns); {
+		// Connection i is due at start + i*spread/n.
+		due := min(len(conns), int(float64(len(conns))*float64(time.Since(start))/float64(spread))+1)
+		for ; next < due; next++ {
+			c := conns[next]
+			c.reactorTransport().CallFromThread(c.Restarting)
+		}
+		if next == len(conns) {
+			break
+		}
+		select {
+		case <-s.stopped:
+			return s.runErr
+		case <-tick.C:
+		}
+	}
+	if rest := spread - time.Since(start); rest > 0 { // the last one's turn is at the end of the window
+		time.Sleep(rest)
+	}
+	return nil
 }
 
 // close stops the monitor and, last, the admin server, so that /healthz
