@@ -23,6 +23,14 @@ $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted pyth
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
+# What deploy/ ships, checked by test/deploy with the operators' own tools:
+# systemd-analyze (the unit), strace (the unit's sandbox against the
+# server's system calls), promtool and prometheus (rules, a real scrape),
+# buildah (the container image, built and run without a daemon).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 # The demo page's browser test (browser_test.go): headless Chromium, large,
 # so installed only when no Chromium is there.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
@@ -71,7 +79,7 @@ step "gnet patch: shedding at the descriptor limit"
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
-go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./proxyproto ./reactor ./inflate
+go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/handshake ./proxyproto ./reactor ./inflate
 go test -count=1 -run 'DoesNotAllocate' ./service # the server's own guards (-proxy-protocol)
 
 # The memory budget's stream of 200 non-reading clients: under the race
@@ -103,7 +111,7 @@ fuzz_one() {
 }
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./proxyproto ./inflate ./internal/supervisor; do
+for pkg in ./frame ./protocol ./protocol/handshake ./proxyproto ./inflate ./internal/supervisor; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		fuzz_one "$pkg" "$target"

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"crypto/sha1"
@@ -51,26 +51,27 @@ func appendAccept(dst []byte, key string) []byte {
 // (§4.2.2 /subprotocol/: "if the server does not wish to agree to one of the
 // suggested subprotocols, it MUST NOT send back a |Sec-WebSocket-Protocol|
 // header field"); pass SelectSubprotocol's answer. It writes no
-// Sec-WebSocket-Extensions line: a Conn that negotiated permessage-deflate
-// adds one. AppendResponse
+// Sec-WebSocket-Extensions line: a server that accepts an extension writes
+// the head with AppendResponseHeader and adds its own line. AppendResponse
 // allocates nothing when dst has room. Safe from any goroutine.
 func AppendResponse(dst []byte, key, subprotocol string) []byte {
-	return appendResponse(dst, key, subprotocol, deflateAnswer{})
+	return append(AppendResponseHeader(dst, key, subprotocol), "\r\n"...)
 }
 
-// appendResponse is AppendResponse with the Sec-WebSocket-Extensions line
-// of a negotiated permessage-deflate (RFC 7692 §7.1) when a is.
-func appendResponse(dst []byte, key, subprotocol string, a deflateAnswer) []byte {
+// AppendResponseHeader is AppendResponse without the empty line that ends
+// the head: the header block stays open, its last line ended with CR LF.
+// The caller appends its own header lines, each ending with "\r\n" (a
+// Sec-WebSocket-Extensions line for the extensions it accepted, §4.2.2
+// /extensions/, §9.1), then the "\r\n" that ends the head.
+// It allocates nothing when dst has room. Safe from any goroutine.
+func AppendResponseHeader(dst []byte, key, subprotocol string) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = appendAccept(dst, key)
 	if subprotocol != "" {
 		dst = append(dst, "\r\nSec-WebSocket-Protocol: "...)
 		dst = appendHeaderText(dst, subprotocol)
 	}
-	if a.p.on() {
-		dst = appendDeflateAnswer(dst, a)
-	}
-	return append(dst, "\r\n\r\n"...)
+	return append(dst, "\r\n"...)
 }
 
 // AppendHTTPError appends the HTTP response that rejects a handshake, and
@@ -89,7 +90,7 @@ func appendResponse(dst []byte, key, subprotocol string, a deflateAnswer) []byte
 // a 426, RFC 9110 §7.8) joins "close" on it. CR, LF and NUL in header names
 // and values are dropped, so a header cannot be split. It allocates nothing
 // when dst has room. Safe from any goroutine.
-func AppendHTTPError(dst []byte, e *HandshakeError) []byte {
+func AppendHTTPError(dst []byte, e *Error) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(e.Status), 10)
 	dst = append(dst, ' ')

@@ -1,32 +1,39 @@
-package protocol
+package handshake
 
 import (
 	"fmt"
 	"strconv"
 )
 
-// HandshakeError is a rejected opening handshake: the HTTP status to answer
+// Error is a rejected opening handshake: the HTTP status to answer
 // with, a message for the response body and the log, and any extra response
 // headers the status calls for (RFC 6455 §4.2.1: "the server MUST stop
 // processing the client's handshake and return an HTTP response with an
 // appropriate error code"). Write it with AppendHTTPError, then close the
 // connection once the response is flushed.
 //
-// Msg starts with "protocol: " and quotes the offending value with %q.
-// Header is shared by every error of the same kind: treat it as read-only.
-type HandshakeError struct {
+// Msg starts with "protocol: " (the prefix of every error the server writes,
+// kept when this package left package protocol so that response bodies and
+// logs did not change) and quotes the offending value with %q. Header is
+// shared by every error of the same kind: treat it as read-only.
+type Error struct {
 	Status int
 	Msg    string
 	Header [][2]string // extra response headers, e.g. {"Allow", "GET"}
 
-	// root marks the 426 of a plain GET of "/" (no Upgrade header): a
-	// Conn whose Config has a RootPage answers it with that page instead.
+	// root marks the 426 of a plain GET of "/" (no Upgrade header); see Root.
 	root bool
 }
 
+// Root reports whether e is the 426 answer to a plain GET of "/" (with or
+// without a query, and without an Upgrade header): a browser pointed at the
+// server. A server with a page of its own for "/" may answer with it
+// instead of e.
+func (e *Error) Root() bool { return e.root }
+
 // Error returns Msg followed by the status, e.g.
 // `protocol: missing Host header (400 Bad Request)`.
-func (e *HandshakeError) Error() string {
+func (e *Error) Error() string {
 	return e.Msg + " (" + strconv.Itoa(e.Status) + " " + statusText(e.Status) + ")"
 }
 
@@ -54,21 +61,21 @@ func quoted(b []byte) string {
 
 // badRequest is a 400 Bad Request: a malformed request (RFC 6455 §4.2.1,
 // RFC 9112 §3 and §5).
-func badRequest(format string, args ...any) *HandshakeError {
-	return &HandshakeError{Status: 400, Msg: "protocol: " + fmt.Sprintf(format, args...)}
+func badRequest(format string, args ...any) *Error {
+	return &Error{Status: 400, Msg: "protocol: " + fmt.Sprintf(format, args...)}
 }
 
 // errMethod is 405 Method Not Allowed with "Allow: GET": §4.1 item 2, "The
 // method of the request MUST be GET".
-func errMethod(method []byte) *HandshakeError {
-	return &HandshakeError{Status: 405, Header: hdrAllowGET,
+func errMethod(method []byte) *Error {
+	return &Error{Status: 405, Header: hdrAllowGET,
 		Msg: "protocol: method " + quoted(method) + " not allowed: a WebSocket handshake is a GET (RFC 6455 §4.1)"}
 }
 
 // errHTTPVersion is 505 HTTP Version Not Supported for an HTTP/2 or later
 // request line: that client speaks a protocol this server does not.
-func errHTTPVersion(version []byte) *HandshakeError {
-	return &HandshakeError{Status: 505,
+func errHTTPVersion(version []byte) *Error {
+	return &Error{Status: 505,
 		Msg: "protocol: HTTP version " + quoted(version) + " not supported: the WebSocket upgrade is an HTTP/1.1 request (RFC 6455 §4.1)"}
 }
 
@@ -77,8 +84,8 @@ func errHTTPVersion(version []byte) *HandshakeError {
 // §15.5.22: "The server MUST send an Upgrade header field in a 426
 // response"; §7.8: "A sender of Upgrade MUST also send an "Upgrade"
 // connection option in the Connection header field".
-func errNotUpgrade(target []byte) *HandshakeError {
-	return &HandshakeError{Status: 426, Header: hdrUpgradeWS, root: isRootTarget(target),
+func errNotUpgrade(target []byte) *Error {
+	return &Error{Status: 426, Header: hdrUpgradeWS, root: isRootTarget(target),
 		Msg: `protocol: this resource speaks only WebSocket: send "Upgrade: websocket" and "Connection: Upgrade" (RFC 6455 §4.2.1)`}
 }
 
@@ -94,18 +101,18 @@ func isRootTarget(target []byte) bool {
 // send an appropriate HTTP error code (such as 426 Upgrade Required) and a
 // |Sec-WebSocket-Version| header field indicating the version(s) the server is
 // capable of understanding". missing is true when the header was absent.
-func errWSVersion(version []byte, missing bool) *HandshakeError {
+func errWSVersion(version []byte, missing bool) *Error {
 	msg := "protocol: missing Sec-WebSocket-Version header: this server speaks version 13 (RFC 6455 §4.2.2)"
 	if !missing {
 		msg = "protocol: unsupported Sec-WebSocket-Version " + quoted(version) + ": this server speaks version 13 (RFC 6455 §4.4)"
 	}
-	return &HandshakeError{Status: 426, Header: hdrVersion13, Msg: msg}
+	return &Error{Status: 426, Header: hdrVersion13, Msg: msg}
 }
 
 // errTooLarge is 431 Request Header Fields Too Large: the head passed
 // MaxHeadBytes before its end was found.
-func errTooLarge() *HandshakeError {
-	return &HandshakeError{Status: 431,
+func errTooLarge() *Error {
+	return &Error{Status: 431,
 		Msg: "protocol: request head larger than " + strconv.Itoa(MaxHeadBytes) + " bytes"}
 }
 
@@ -114,8 +121,8 @@ func errTooLarge() *HandshakeError {
 // server does not wish to accept this connection, it MUST return an
 // appropriate HTTP error code (e.g., 403 Forbidden) and abort the WebSocket
 // handshake"). See OriginAllowed. Safe from any goroutine.
-func ErrOriginForbidden(origin string) *HandshakeError {
-	return &HandshakeError{Status: 403,
+func ErrOriginForbidden(origin string) *Error {
+	return &Error{Status: 403,
 		Msg: "protocol: origin " + quoted([]byte(origin)) + " not allowed (RFC 6455 §4.2.2, §10.2)"}
 }
 
@@ -123,14 +130,14 @@ func ErrOriginForbidden(origin string) *HandshakeError {
 // "Retry-After: <retryAfter>" (seconds; values below 1 become 1), for an
 // upgrade refused because the server is at its connection limit or shutting
 // down. Existing connections are not affected. Safe from any goroutine.
-func ErrServiceUnavailable(retryAfter int) *HandshakeError {
+func ErrServiceUnavailable(retryAfter int) *Error {
 	hdr := hdrRetryAfter1
 	if retryAfter > 1 {
 		hdr = [][2]string{{"Retry-After", strconv.Itoa(retryAfter)}}
 	} else {
 		retryAfter = 1
 	}
-	return &HandshakeError{Status: 503, Header: hdr,
+	return &Error{Status: 503, Header: hdr,
 		Msg: "protocol: server busy (connection limit or shutdown): retry in " + strconv.Itoa(retryAfter) + "s"}
 }
 

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import "bytes"
 
@@ -15,7 +15,7 @@ import "bytes"
 // or a lone NUL, which is what the version 2 signature
 // "\r\n\r\n\x00\r\nQUIT\n" looks like to this parser once the empty lines
 // before it are skipped (RFC 9112 §2.2). Otherwise nil.
-func errIfProxyHeader(line []byte) *HandshakeError {
+func errIfProxyHeader(line []byte) *Error {
 	switch {
 	case bytes.HasPrefix(line, []byte("PROXY ")):
 		return badRequest("the connection starts with a PROXY protocol version 1 header %s, but this server is not configured to read one: a load balancer may send it only to a server that expects it", quoted(line))

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import "testing"
 
@@ -16,7 +16,7 @@ func BenchmarkHandshake(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			b.ReportAllocs()
 			for b.Loop() {
-				var hp HandshakeParser
+				var hp Parser
 				if bc.split > 0 {
 					if _, _, _, err := hp.Feed(in[:bc.split]); err != nil {
 						b.Fatal(err)
@@ -40,8 +40,8 @@ func BenchmarkHandshakeReject(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var hp HandshakeParser
+		var hp Parser
 		_, _, _, err := hp.Feed(in)
-		out = AppendHTTPError(out[:0], err.(*HandshakeError))
+		out = AppendHTTPError(out[:0], err.(*Error))
 	}
 }

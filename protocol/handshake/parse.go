@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 // parseRequestLine splits and checks the request line (RFC 9112 §3):
 // exactly "method SP request-target SP HTTP-version", with HTTP/1.1 or a later
 // HTTP/1.x (§4.1 item 2: "the HTTP version MUST be at least 1.1").
-func parseRequestLine(line []byte) (method, target []byte, e *HandshakeError) {
+func parseRequestLine(line []byte) (method, target []byte, e *Error) {
 	if e := errIfProxyHeader(line); e != nil {
 		return nil, nil, e
 	}
@@ -49,7 +49,7 @@ func parseRequestLine(line []byte) (method, target []byte, e *HandshakeError) {
 // MUST accept the absolute-form"; RFC 9110 §4.2.4: userinfo is an error).
 // Only visible ASCII is allowed (RFC 3986), and a percent sign must start a
 // %XX escape.
-func checkTarget(t []byte) *HandshakeError {
+func checkTarget(t []byte) *Error {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
 		if c <= ' ' || c >= 0x7f {
@@ -135,7 +135,7 @@ func (l *valueList) at(i int) []byte {
 // parseHead parses and validates a complete head h (starting at the request
 // line, ending with the empty line); lf is the index of the LF ending the
 // request line. The returned Request shares no memory with h.
-func parseHead(h []byte, lf int) (*Request, *HandshakeError) {
+func parseHead(h []byte, lf int) (*Request, *Error) {
 	method, target, e := parseRequestLine(trimCR(h[:lf]))
 	if e != nil {
 		return nil, e
@@ -160,7 +160,7 @@ func parseHead(h []byte, lf int) (*Request, *HandshakeError) {
 
 // add parses one header line (RFC 9112 §5: field-name ":" OWS field-value
 // OWS) and records it when the handshake needs it.
-func (f *headFields) add(line []byte) *HandshakeError {
+func (f *headFields) add(line []byte) *Error {
 	if line[0] == ' ' || line[0] == '\t' {
 		// RFC 9112 §5.2: a server MUST reject obs-fold (or replace it); we reject.
 		return badRequest("obsolete line folding (obs-fold) in header line %s", quoted(line))
@@ -232,7 +232,7 @@ func (f *headFields) add(line []byte) *HandshakeError {
 }
 
 // check applies the checks of §4.2.1 in the order Feed documents.
-func (f *headFields) check(method, target []byte) *HandshakeError {
+func (f *headFields) check(method, target []byte) *Error {
 	if string(method) != "GET" {
 		return errMethod(method)
 	}
@@ -291,7 +291,7 @@ type requestAlloc struct {
 // element that is not a token (§4.1 item 10: "The elements that comprise this
 // value MUST be non-empty strings with characters in the range U+0021 to
 // U+007E not including separator characters").
-func (f *headFields) request(target []byte) (*Request, *HandshakeError) {
+func (f *headFields) request(target []byte) (*Request, *Error) {
 	nProto, protoLen := 0, 0
 	for el := range f.protocolElements {
 		if !isToken(el) {

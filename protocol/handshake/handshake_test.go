@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"bytes"
@@ -82,7 +82,7 @@ type hsResult struct {
 // afterwards and compares a copy).
 func hsFeed(in []byte, chunk int) hsResult {
 	work := bytes.Clone(in)
-	var hp HandshakeParser
+	var hp Parser
 	var res hsResult
 	for off := 0; off < len(work) && res.bad == ""; {
 		p := work[off:min(off+chunk, len(work))]
@@ -91,9 +91,9 @@ func hsFeed(in []byte, chunk int) hsResult {
 			res.bad = "buffer larger than MaxHeadBytes"
 		}
 		if err != nil {
-			var he *HandshakeError
+			var he *Error
 			if !errors.As(err, &he) || done || req != nil {
-				res.bad = "error is not a lone *HandshakeError"
+				res.bad = "error is not a lone *Error"
 				break
 			}
 			if again, _, _, err2 := hp.Feed([]byte("x")); err2 != err || again != 0 {
@@ -379,7 +379,7 @@ func TestHandshakeFramesAfterHead(t *testing.T) {
 	frames := hsFrame + "\x89\x80\x01\x02\x03\x04" // text "Hello", then an empty ping
 	in := []byte(hsSeedRequest + frames)
 	for size := 1; size <= len(in); size++ {
-		var hp HandshakeParser
+		var hp Parser
 		var rest []byte
 		done := false
 		for off := 0; off < len(in); off += size {
@@ -405,7 +405,7 @@ func TestHandshakeFramesAfterHead(t *testing.T) {
 
 // TestHandshakeSeedResponse: the seed request gets exactly the seed response.
 func TestHandshakeSeedResponse(t *testing.T) {
-	var hp HandshakeParser
+	var hp Parser
 	n, done, req, err := hp.Feed([]byte(hsSeedRequest))
 	if err != nil || !done || n != len(hsSeedRequest) {
 		t.Fatalf("Feed(seed) = %d, %v, %v; want %d, true, nil", n, done, err, len(hsSeedRequest))
@@ -419,7 +419,7 @@ func TestHandshakeSeedResponse(t *testing.T) {
 // TestHandshakeParserReuse: after done the parser starts over; after an error
 // it keeps the error until Reset.
 func TestHandshakeParserReuse(t *testing.T) {
-	var hp HandshakeParser
+	var hp Parser
 	half := len(hsSeedRequest) / 2
 	if _, done, _, err := hp.Feed([]byte(hsSeedRequest[:half])); done || err != nil {
 		t.Fatalf("first half: done %v, err %v", done, err)
@@ -452,7 +452,7 @@ func TestHandshakeParserReuse(t *testing.T) {
 func TestHandshakeWholeInPlace(t *testing.T) {
 	in := []byte(hsSeedRequest)
 	allocs := testing.AllocsPerRun(100, func() {
-		var hp HandshakeParser
+		var hp Parser
 		if _, done, _, err := hp.Feed(in); !done || err != nil || hp.buf != nil {
 			t.Fatalf("Feed(seed) = %v, %v, buffer %d bytes", done, err, cap(hp.buf))
 		}
@@ -464,7 +464,7 @@ func TestHandshakeWholeInPlace(t *testing.T) {
 
 // TestHandshakeErrorText: Error() carries the message and the status.
 func TestHandshakeErrorText(t *testing.T) {
-	var hp HandshakeParser
+	var hp Parser
 	_, _, _, err := hp.Feed([]byte(hsStd("host")))
 	want := "protocol: missing Host header (RFC 6455 §4.1 item 4) (400 Bad Request)"
 	if err == nil || err.Error() != want {
@@ -488,22 +488,43 @@ func TestHandshakeRejectsAtOnce(t *testing.T) {
 		{"HTTP/2 request line", "PRI * HTTP/2.0\n\n", len("PRI * HTTP/2.0\n"), 505},
 	}
 	for _, tt := range tests {
-		var hp HandshakeParser
+		var hp Parser
 		for i := 0; i < len(tt.in); i++ {
 			_, _, _, err := hp.Feed([]byte{tt.in[i]})
 			if err == nil {
 				continue
 			}
-			if he := err.(*HandshakeError); he.Status != tt.status || i+1 != tt.at {
+			if he := err.(*Error); he.Status != tt.status || i+1 != tt.at {
 				t.Errorf("%s: byte %d: Feed = %v; want status %d at byte %d", tt.name, i+1, err, tt.status, tt.at)
 			}
 			break
 		}
 	}
 	// One large Feed: rejected without buffering it.
-	var hp HandshakeParser
+	var hp Parser
 	huge := bytes.Repeat([]byte("a"), 1<<20)
-	if _, _, _, err := hp.Feed(huge); err == nil || err.(*HandshakeError).Status != 431 || hp.buf != nil {
+	if _, _, _, err := hp.Feed(huge); err == nil || err.(*Error).Status != 431 || hp.buf != nil {
 		t.Fatalf("Feed(1 MiB without LF) = %v, buffer %d bytes; want 431 and no buffer", err, cap(hp.buf))
+	}
+}
+
+func TestIsRootTarget(t *testing.T) {
+	tests := []struct {
+		target string
+		want   bool
+	}{
+		{"/", true},
+		{"/?", true},
+		{"/?name=x", true},
+		{"//", false},
+		{"/index.html", false},
+		{"/chat", false},
+		{"http://x/", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isRootTarget([]byte(tt.target)); got != tt.want {
+			t.Errorf("isRootTarget(%q) = %v; want %v", tt.target, got, tt.want)
+		}
 	}
 }

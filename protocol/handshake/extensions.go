@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 // The Sec-WebSocket-Extensions grammar (RFC 6455 §9.1), as a client sends
 // it, with the list rules of RFC 9110 §5.6.1 (OWS around commas, empty
@@ -16,33 +16,48 @@ package protocol
 // Request.Extensions). The parser works on that string in place and never
 // allocates.
 
-// maxExtParams is how many parameters of one offer extOffer keeps: more
-// than that many cannot be a valid permessage-deflate offer (it defines
-// four, none of which may repeat), so the rest are only counted.
-const maxExtParams = 4
+// MaxExtensionParams is how many parameters of one extension NextExtension
+// keeps in an Extension. An element with more is still read (its syntax is
+// checked) and counted in Extension.N; a registered extension defines a few
+// parameters that may not repeat, so a caller that sees N >
+// MaxExtensionParams can decline the offer without looking further.
+const MaxExtensionParams = 4
 
-// extParam is one extension-param: its name and its value, unquoted but
-// with backslash escapes left in (a value with escapes is never a valid
-// window size, see parseWindowBits).
-type extParam struct {
-	name, value string
-	hasValue    bool
+// ExtensionParam is one extension-param: its name and its value, unquoted
+// but with backslash escapes left in. HasValue tells "name" from "name=".
+type ExtensionParam struct {
+	Name, Value string
+	HasValue    bool
 }
 
-// extOffer is one element of the extension list: an extension name and its
-// parameters, in order (the first maxExtParams of n).
-type extOffer struct {
-	name   string
-	params [maxExtParams]extParam
-	n      int
+// Extension is one element of the extension list: an extension name and
+// its parameters, in order (the first MaxExtensionParams of N). Its
+// strings alias the list it was read from.
+type Extension struct {
+	Name   string
+	Params [MaxExtensionParams]ExtensionParam
+	N      int
 }
 
-// nextExtension parses the extension list s from offset i: it skips empty
-// elements and returns the next offer and the offset just past it (and past
-// its comma). more is false when the list is exhausted; ok is false when
-// the list breaks the grammar at or before the next offer (the offer is
-// then meaningless and no later one can be found: the caller stops).
-func nextExtension(s string, i int) (o extOffer, next int, more, ok bool) {
+// NextExtension reads the extension list s (a Sec-WebSocket-Extensions
+// value, e.g. Request.Extensions) from offset i: it skips empty elements
+// and returns the next extension and the offset just past it (and past its
+// comma), where the next call starts. more is false when the list is
+// exhausted; ok is false when the list breaks the grammar at or before the
+// next extension (the extension is then meaningless and no later one can
+// be found: the caller stops). Start with i = 0:
+//
+//	for i, more := 0, true; more; {
+//		var e handshake.Extension
+//		var ok bool
+//		if e, i, more, ok = handshake.NextExtension(list, i); !ok || !more {
+//			break
+//		}
+//		// use e
+//	}
+//
+// It allocates nothing. Safe from any goroutine.
+func NextExtension(s string, i int) (o Extension, next int, more, ok bool) {
 	for {
 		i = skipOWS(s, i)
 		if i == len(s) {
@@ -57,7 +72,7 @@ func nextExtension(s string, i int) (o extOffer, next int, more, ok bool) {
 	if tok, i = scanToken(s, i); tok == "" {
 		return o, i, true, false
 	}
-	o.name = tok
+	o.Name = tok
 	for {
 		i = skipOWS(s, i)
 		if i == len(s) {
@@ -70,28 +85,28 @@ func nextExtension(s string, i int) (o extOffer, next int, more, ok bool) {
 		default:
 			return o, i, true, false
 		}
-		var p extParam
-		if p.name, i = scanToken(s, skipOWS(s, i+1)); p.name == "" {
+		var p ExtensionParam
+		if p.Name, i = scanToken(s, skipOWS(s, i+1)); p.Name == "" {
 			return o, i, true, false
 		}
 		// RFC 6455 allows no whitespace around "=", but RFC 9110's
 		// parameter rule (§5.6.6) has BWS there: accept it.
 		if j := skipOWS(s, i); j < len(s) && s[j] == '=' {
-			p.hasValue = true
+			p.HasValue = true
 			j = skipOWS(s, j+1)
 			if j < len(s) && s[j] == '"' {
-				p.value, i = scanQuoted(s, j)
+				p.Value, i = scanQuoted(s, j)
 				if i < 0 {
 					return o, len(s), true, false
 				}
-			} else if p.value, i = scanToken(s, j); p.value == "" {
+			} else if p.Value, i = scanToken(s, j); p.Value == "" {
 				return o, i, true, false
 			}
 		}
-		if o.n < len(o.params) {
-			o.params[o.n] = p
+		if o.N < len(o.Params) {
+			o.Params[o.N] = p
 		}
-		o.n++
+		o.N++
 	}
 }
 

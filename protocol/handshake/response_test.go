@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import (
 	"crypto/sha1"
@@ -33,7 +33,7 @@ func TestAcceptResponseNoSubprotocol(t *testing.T) {
 
 func TestAcceptHTTPError(t *testing.T) {
 	tests := []struct {
-		e    *HandshakeError
+		e    *Error
 		want string
 	}{
 		{errMethod([]byte("POST")), "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\n" +
@@ -45,7 +45,7 @@ func TestAcceptHTTPError(t *testing.T) {
 		{errNotUpgrade([]byte("/")), "HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain; charset=utf-8\r\n" +
 			"Content-Length: 118\r\nConnection: close, Upgrade\r\nUpgrade: websocket\r\n\r\n" +
 			"protocol: this resource speaks only WebSocket: send \"Upgrade: websocket\" and \"Connection: Upgrade\" (RFC 6455 §4.2.1)\n"},
-		{&HandshakeError{Status: 499, Msg: "m", Header: [][2]string{{"X-A\r\n", "b\r\nInjected: 1"}}},
+		{&Error{Status: 499, Msg: "m", Header: [][2]string{{"X-A\r\n", "b\r\nInjected: 1"}}},
 			"HTTP/1.1 499 Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nConnection: close\r\n" +
 				"X-A: bInjected: 1\r\n\r\nm\n"},
 	}

@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 // OriginAllowed reports whether a handshake's Origin header value (Request.Origin)
 // passes the allow-list allow (RFC 6455 §4.2.2 /origin/ and §10.2). An empty

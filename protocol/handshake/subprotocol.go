@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 // SelectSubprotocol returns the subprotocol to answer a client with (RFC 6455
 // §4.2.2 /subprotocol/): the first protocol of the client's offer, in the

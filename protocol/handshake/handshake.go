@@ -1,4 +1,4 @@
-package protocol
+package handshake
 
 import "bytes"
 
@@ -26,12 +26,14 @@ type Request struct {
 	Protocols []string
 
 	// Extensions is the Sec-WebSocket-Extensions value as sent (several header
-	// lines joined with ", "), "" when absent. This server negotiates no
-	// extension, so it never answers with one (§9.1).
+	// lines joined with ", "), "" when absent. Its syntax is not checked
+	// here: read it with NextExtension. Which extension to accept is the
+	// server's choice (§9.1; package protocol accepts permessage-deflate,
+	// RFC 7692), and its answer goes after AppendResponseHeader.
 	Extensions string
 }
 
-// HandshakeParser incrementally finds and parses an HTTP/1.1 request head: the
+// Parser incrementally finds and parses an HTTP/1.1 request head: the
 // client's opening handshake of RFC 6455 §4.1 and §4.2.1, read per RFC 9112.
 // It is fed whatever bytes have arrived (like Twisted's dataReceived, in
 // pieces of any size down to one byte) and never pulls more.
@@ -43,16 +45,16 @@ type Request struct {
 // it releases once the head is complete or rejected. It never keeps a
 // reference to a slice passed to Feed.
 //
-// The zero value is ready to use. A HandshakeParser belongs to one connection
+// The zero value is ready to use. A Parser belongs to one connection
 // and must be used from one goroutine at a time (the connection's event loop).
 // It is small (under 80 bytes) while it holds no partial head.
-type HandshakeParser struct {
-	buf   []byte          // the head so far, when it arrives in pieces
-	n     int             // bytes of the head scanned so far
-	lead  int             // bytes of empty lines before the request line
-	line  int             // offset of the LF ending the request line; 0 until seen
-	state uint8           // scan state (scanStart...)
-	err   *HandshakeError // sticky rejection
+type Parser struct {
+	buf   []byte // the head so far, when it arrives in pieces
+	n     int    // bytes of the head scanned so far
+	lead  int    // bytes of empty lines before the request line
+	line  int    // offset of the LF ending the request line; 0 until seen
+	state uint8  // scan state (scanStart...)
+	err   *Error // sticky rejection
 }
 
 // Scan states: where the last scanned byte left the search for the empty line
@@ -75,7 +77,7 @@ const (
 //     after the head in the same read (its first frames): the caller decodes
 //     them at once. req is the validated request; the parser is back to its
 //     zero state.
-//   - err != nil: a *HandshakeError to answer with (AppendHTTPError) before
+//   - err != nil: a *Error to answer with (AppendHTTPError) before
 //     closing the connection; n is then meaningless. Every later Feed returns
 //     the same error.
 //
@@ -111,7 +113,7 @@ const (
 // Header names are case-insensitive; optional whitespace around values is
 // dropped; unknown headers are ignored (§4.2.1 item 10). Origin is not checked
 // against an allow-list here: see OriginAllowed and ErrOriginForbidden.
-func (hp *HandshakeParser) Feed(p []byte) (n int, done bool, req *Request, err error) {
+func (hp *Parser) Feed(p []byte) (n int, done bool, req *Request, err error) {
 	if hp.err != nil {
 		return 0, false, nil, hp.err
 	}
@@ -153,26 +155,31 @@ func (hp *HandshakeParser) Feed(p []byte) (n int, done bool, req *Request, err e
 	if e != nil {
 		return k, false, nil, hp.fail(e)
 	}
-	*hp = HandshakeParser{}
+	*hp = Parser{}
 	return k, true, r, nil
 }
 
 // Reset drops any partial head and error: hp is as good as new.
-func (hp *HandshakeParser) Reset() { *hp = HandshakeParser{} }
+func (hp *Parser) Reset() { *hp = Parser{} }
 
 // Buffered returns how many bytes of a partial head hp holds in its own
-// buffer (at most MaxHeadBytes): the memory a stalled handshake costs.
-func (hp *HandshakeParser) Buffered() int { return len(hp.buf) }
+// buffer (at most MaxHeadBytes).
+func (hp *Parser) Buffered() int { return len(hp.buf) }
+
+// Held returns the size of the buffer hp holds for a partial head (its
+// capacity: at most MaxHeadBytes, 0 when it holds none): the memory a
+// stalled handshake costs.
+func (hp *Parser) Held() int { return cap(hp.buf) }
 
 // fail makes e the parser's sticky result and releases the buffer.
-func (hp *HandshakeParser) fail(e *HandshakeError) *HandshakeError {
-	*hp = HandshakeParser{err: e}
+func (hp *Parser) fail(e *Error) *Error {
+	*hp = Parser{err: e}
 	return e
 }
 
 // keep appends b to hp.buf, growing it by doubling and never beyond
 // MaxHeadBytes (hp.n never passes MaxHeadBytes, so neither does the need).
-func (hp *HandshakeParser) keep(b []byte) {
+func (hp *Parser) keep(b []byte) {
 	if need := len(hp.buf) + len(b); need > cap(hp.buf) {
 		c := min(max(2*cap(hp.buf), 512, need), MaxHeadBytes)
 		nb := make([]byte, len(hp.buf), c)
@@ -187,7 +194,7 @@ func (hp *HandshakeParser) keep(b []byte) {
 // empty line that ends the head, or -1 when w ends first. On the way it
 // records where the request line ends (hp.line) and how many empty-line bytes
 // precede it (hp.lead).
-func (hp *HandshakeParser) scan(w []byte) int {
+func (hp *Parser) scan(w []byte) int {
 	st := hp.state
 	for i := 0; i < len(w); i++ {
 		switch st {
