@@ -65,6 +65,7 @@ func run(args []string) int {
 		soakEvery  = fs.Duration("soak-interval", 10*time.Second, "-soak: sampling period")
 		c200k      = C200kOptions{}
 		c1m        = C1mOptions{}
+		srvEnv     = fs.String("server-env", "", "comma-separated NAME=VALUE pairs added to every server's environment, not wsload's (e.g. GODEBUG=gctrace=1,GOGC=100)")
 	)
 	fs.IntVar(&c1m.Conns, "c1m-conns", 1000000, "-scenarios c1m: connections in all")
 	fs.IntVar(&c1m.Procs, "c1m-procs", 0, "-scenarios c1m: server processes (0: one per 17,500 connections, under the open-file limit of 20,000)")
@@ -84,6 +85,13 @@ func run(args []string) int {
 	fs.DurationVar(&c200k.Hold, "c200k-hold", 60*time.Second, "-scenarios c200k: measured window")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	for _, kv := range splitList(*srvEnv) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fmt.Fprintf(os.Stderr, "compare: -server-env %q: want NAME=VALUE pairs separated by commas\n", *srvEnv)
+			return 2
+		}
+		serverEnv = append(serverEnv, kv)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
