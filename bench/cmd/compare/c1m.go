@@ -172,7 +172,11 @@ func snmpField(path, group, name string) int64 {
 	if err != nil {
 		return 0
 	}
-	lines := strings.Split(string(b), "\n")
+	return parseSnmp(string(b), group, name)
+}
+
+func parseSnmp(s, group, name string) int64 {
+	lines := strings.Split(s, "\n")
 	for i := 0; i+1 < len(lines); i++ {
 		if !strings.HasPrefix(lines[i], group) || !strings.HasPrefix(lines[i+1], group) {
 			continue
@@ -195,8 +199,12 @@ func softnetDrops() int64 {
 	if err != nil {
 		return 0
 	}
+	return parseSoftnetDrops(string(b))
+}
+
+func parseSoftnetDrops(s string) int64 {
 	var total int64
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
 		f := strings.Fields(line)
 		if len(f) > 1 {
 			v, _ := strconv.ParseInt(f[1], 16, 64)
@@ -573,22 +581,22 @@ func (row *C1mRow) summarizeStorm() {
 	row.StormLoadCPU /= n
 	row.StormSoftirq /= n
 	row.StormIdle /= n
-	row.Saturated = saturation(row.StormServerCPU, row.StormLoadCPU, row.StormSoftirq, row.StormIdle, row.StormOvf, row.StormSoftnet)
+	row.Saturated = saturation(numCPU(), row.StormServerCPU, row.StormLoadCPU, row.StormSoftirq, row.StormIdle, row.StormOvf, row.StormSoftnet)
 }
 
 // saturation names what limited the storm, from its mean figures: the CPUs
 // (when under a tenth of a core was idle; then who used them), else the
 // accept queues or the loopback backlog when they overflowed, else nothing
 // this runner sees.
-func saturation(server, load, softirq, idle float64, overflows, softnet int64) string {
+func saturation(cpus int, server, load, softirq, idle float64, overflows, softnet int64) string {
 	var parts []string
-	if idle < 0.1*float64(numCPU()) {
+	if idle < 0.1*float64(cpus) {
 		who := "server processes"
 		if load > server {
 			who = "load processes"
 		}
 		parts = append(parts, fmt.Sprintf("CPU (%.2f of %d cores idle; server processes %.2f, load processes %.2f, softirq %.2f cores; most: %s)",
-			idle, numCPU(), server, load, softirq, who))
+			idle, cpus, server, load, softirq, who))
 	}
 	if overflows > 0 {
 		parts = append(parts, fmt.Sprintf("accept queues (%d ListenOverflows)", overflows))
