@@ -71,7 +71,7 @@ func (o C1mOptions) activeClients() int { return (o.active() + c1mPerClient - 1)
 
 // c1mServers are the servers of the scenario: those that run as several
 // processes on one port (as in c200k).
-var c1mServers = []string{Wsreactor, GobwasGnet, Nbio}
+var c1mServers = []string{Wsreactor, GobwasGnet, Nbio, UWS}
 
 // C1mSample is one second of the storm and hold.
 type C1mSample struct {

@@ -36,13 +36,12 @@ type C200kOptions struct {
 
 // c200kServers are the servers the scenario runs: those that can listen
 // with SO_REUSEPORT from several processes (see c200kCannot for the rest).
-var c200kServers = []string{Wsreactor, GobwasGnet, Nbio}
+var c200kServers = []string{Wsreactor, GobwasGnet, Nbio, UWS}
 
 // c200kCannot says why the other servers do not run it.
 var c200kCannot = map[string]string{
 	Gorilla: "not run: it could listen with SO_REUSEPORT (net.ListenConfig), but at 26 KB of RSS per idle connection (the idle table) 200,000 connections take about 5 GiB and a goroutine each; left out of this scenario",
 	NodeWS:  "cannot: Node.js 20 has no SO_REUSEPORT listen option (`reusePort` arrived in Node 22.12/23.1), and its cluster module hands connections out from one primary process instead",
-	UWS:     "not run yet: uSockets listens with SO_REUSEPORT by default, so 12 Node processes could share the port, but the scenario has not been tried with it",
 	Twisted: "cannot as configured: Twisted's listenTCP sets no SO_REUSEPORT (it would need a hand-made socket and adoptStreamPort), and at 64 µs of CPU per message one process could not keep 20,000 msgs/s on this machine anyway",
 	GnetTCP: "not a WebSocket server: it runs the echo scenarios only",
 }

@@ -1,7 +1,7 @@
 // uWebSockets (uWebSockets.js, from npm as @trufflesuite/uws-js-unofficial):
 // a WebSocket echo server, the benchmark's uWebSockets peer.
 //
-//   node echo.js -addr 127.0.0.1:9001 [-loops 1] [-max-message BYTES] [-deflate] [-max-backpressure BYTES]
+//   node echo.js -addr 127.0.0.1:9001 [-loops 1] [-max-message BYTES] [-deflate] [-max-backpressure BYTES] [-reuseport]
 //
 // uWebSockets is the C++ server (uSockets event loop + uWS protocol) behind
 // this Node binding; JavaScript only sees each whole message and sends it
@@ -19,6 +19,12 @@
 // answers pings and closes itself. Node runs JavaScript and uSockets on one
 // thread, so -loops is accepted for a uniform command line and must be 1.
 //
+// -reuseport is accepted for the command line the c200k and c1m scenarios
+// give every peer: uSockets already listens with SO_REUSEPORT (unless
+// LIBUS_LISTEN_EXCLUSIVE_PORT), so several of these processes share one port
+// and the kernel spreads connections over them. Its listen backlog is fixed
+// at 512.
+//
 // The native module is loaded directly: the package's entry point falls back
 // silently to a pure-Node implementation when the binary does not load, and
 // the benchmark must measure uWebSockets or nothing.
@@ -34,6 +40,7 @@ function parseArgs(argv) {
       opts.deflate = true;
       continue;
     }
+    if (name === 'reuseport') continue; // uSockets' default
     const value = argv[++i];
     if (value === undefined) throw new Error(`uws: flag -${name} needs a value`);
     switch (name) {
