@@ -381,6 +381,7 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 	// window and then check that every connection still echoes.
 	warmup := opt.Storm + 10*time.Second
 	idleHold := warmup + opt.Hold + 20*time.Second
+	windowAt := time.Now().Add(warmup) // the sending wsloads' common window (wsload -window-at)
 	common := []string{"-addr", addr, "-path", "/", "-size", "64", "-inflight", "1", "-sources", strconv.Itoa(opt.Sources),
 		"-loops", "1", "-timeout", "60s", "-max-pending", strconv.Itoa(opt.MaxPending), "-json"}
 	split := func(total, parts, i int) int {
@@ -404,7 +405,7 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 		hist := filepath.Join(r.bin, fmt.Sprintf("%s-c1m-hist-%d.json", srv.Name, i))
 		os.Remove(hist)
 		args := append([]string{r.wsload, "-mode", "echo", "-conns", strconv.Itoa(split(opt.active(), opt.activeClients(), i)),
-			"-rate", strconv.FormatFloat(opt.Rate, 'g', -1, 64), "-warmup", warmup.String(), "-duration", opt.Hold.String(),
+			"-rate", strconv.FormatFloat(opt.Rate, 'g', -1, 64), "-window-at", strconv.FormatInt(windowAt.UnixMilli(), 10), "-duration", opt.Hold.String(),
 			"-hist", hist}, common...)
 		l, err := r.startLoad(args, true, hist)
 		if err != nil {
@@ -423,7 +424,7 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 	prev, prevT := n0, start
 	prevS, prevL := cpuTicks(pids), cpuTicks(loadPIDs)
 	var stormEnd time.Duration
-	holdStart := start.Add(warmup)
+	holdStart := windowAt
 	holdMid := holdStart.Add(opt.Hold / 2)
 	holdEnd := holdStart.Add(opt.Hold)
 	var holdTicks0 int64

@@ -81,7 +81,7 @@ func run(args []string) int {
 	fs.IntVar(&c200k.Clients, "c200k-clients", 12, "-scenarios c200k: wsload processes")
 	fs.IntVar(&c200k.Sources, "c200k-sources", 16, "-scenarios c200k: client source addresses 127.0.0.1..N (about 28,000 ports each)")
 	fs.Float64Var(&c200k.Rate, "c200k-rate", 0.1, "-scenarios c200k: messages per second per connection")
-	fs.DurationVar(&c200k.Warmup, "c200k-warmup", 45*time.Second, "-scenarios c200k: traffic before each wsload's window (longer than connecting takes)")
+	fs.DurationVar(&c200k.Warmup, "c200k-warmup", 45*time.Second, "-scenarios c200k: from the wsloads' start to their common measured window (longer than connecting takes)")
 	fs.DurationVar(&c200k.Hold, "c200k-hold", 60*time.Second, "-scenarios c200k: measured window")
 	if err := fs.Parse(args); err != nil {
 		return 2
