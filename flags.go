@@ -4,51 +4,24 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/wsreactor/wsreactor/envflag"
+	"github.com/wsreactor/wsreactor/internal/envflag"
+	"github.com/wsreactor/wsreactor/service"
 )
 
-// config is the command's configuration, one field per flag.
+// config is the command's configuration: the server's (service.Config,
+// one field per flag) and the flags that only the command reads.
 type config struct {
-	Addr             string
-	Loops            int
-	Subprotocols     []string
-	Origins          []string
-	MaxMessage       int64
-	HandshakeTimeout time.Duration
-	PingInterval     time.Duration
-	CloseTimeout     time.Duration
-	WriteBufferLimit int
-	MaxConns         int       // 0: derive from the open-file limit (fdlimit.go); -1: no cap
-	ReusePort        bool      // SO_REUSEPORT: a listener per event loop
-	fileLimit        fileLimit // the open-file limit as main found and raised it (fdlimit.go); zero in tests
-	MemoryBudget     int64     // bytes clients may make the server hold, over all connections; 0 none
-	ShutdownTimeout  time.Duration
-	CPUProfile       string         // file for a pprof CPU profile of the whole run; "" none
-	Demo             bool           // serve the demo page to a plain GET of "/"
-	AdminAddr        string         // admin HTTP server (metrics, health, pprof); "" none
-	DrainDelay       time.Duration  // on SIGTERM, how long to keep serving with /readyz at 503
-	LogFormat        string         // text or json
-	LogLevel         string         // debug, info, warn or error
-	ProxyProtocol    bool           // every connection starts with a PROXY protocol header (proxy.go)
-	ProxyFrom        []netip.Prefix // peers allowed to send one
-	Procs            int            // worker processes on one port (procs.go); 1: this process serves
+	service.Config
+	CPUProfile string // file for a pprof CPU profile of the whole run; "" none
+	LogFormat  string // text or json
+	LogLevel   string // debug, info, warn or error
+	Procs      int    // worker processes on one port (procs.go); 1: this process serves
 
-	reusePort      bool   // listen with SO_REUSEPORT: set in a -procs worker, not a flag
-	workerAdminDir string // -procs parent: directory of the workers' admin sockets (procs_admin.go), not a flag
-
-	Deflate                bool // negotiate permessage-deflate (RFC 7692)
-	DeflateContextTakeover bool // allow context takeover where the client does
-	DeflateLevel           int  // compression level 1..9
-	DeflateMinSize         int  // whole messages shorter than this are echoed uncompressed
-
-	// settings holds every flag's effective value (command line, then
-	// environment, then default), for the start line of the log.
-	settings []slog.Attr
+	workerAdminDir string // -procs parent: directory of the workers' admin sockets (admin.go), not a flag
 }
 
 // envPrefix starts the environment variable of every flag: -max-message is
@@ -77,16 +50,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "bytes of unsent output a connection may have before it is closed with 1008")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 with Retry-After (0 derives it from the open-file limit, -1 means no cap)")
 	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
-	fs.Int64Var(&cfg.MemoryBudget, "memory-budget", defaultMemoryBudget(), "bytes of output, echo slack and partial input that clients may make the server hold, over all connections; 0 means no budget; the default is a quarter of physical or cgroup memory")
+	fs.Int64Var(&cfg.MemoryBudget, "memory-budget", service.DefaultMemoryBudget(), "bytes of output, echo slack and partial input that clients may make the server hold, over all connections; 0 means no budget; the default is a quarter of physical or cgroup memory")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
+	fs.DurationVar(&cfg.CloseSpread, "close-spread", 0, "on SIGINT/SIGTERM, after -drain-delay, close the connections with 1012 (Service Restart) spread evenly over this long instead of with 1001 all at once, so clients reconnect over a window; -shutdown-timeout counts from its end")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection starts with a PROXY protocol header (v1 or v2) from a load balancer, whose client address becomes the peer's; connections without a valid one are refused")
-	fs.StringVar(&proxyFrom, "proxy-from", defaultProxyFrom, "with -proxy-protocol: comma-separated CIDR prefixes or addresses of the balancers allowed to connect; others are refused")
+	fs.StringVar(&proxyFrom, "proxy-from", service.DefaultProxyFrom, "with -proxy-protocol: comma-separated CIDR prefixes or addresses of the balancers allowed to connect; others are refused")
 	fs.IntVar(&cfg.Procs, "procs", 1, "worker processes listening on the address with SO_REUSEPORT, supervised by this one; 1 serves in this process")
 	fs.BoolVar(&cfg.Deflate, "deflate", false, "negotiate permessage-deflate (RFC 7692) with clients that offer it")
 	fs.BoolVar(&cfg.DeflateContextTakeover, "deflate-context-takeover", false, "with -deflate, keep the compression window between messages where the client allows it (measured: about 200 KiB more per idle connection at level 1, 720 KiB at level 9)")
@@ -96,7 +70,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
 		return cfg, err
 	}
-	fs.VisitAll(func(f *flag.Flag) { cfg.settings = append(cfg.settings, slog.String(f.Name, f.Value.String())) })
+	fs.VisitAll(func(f *flag.Flag) { cfg.StartAttrs = append(cfg.StartAttrs, slog.String(f.Name, f.Value.String())) })
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("wsreactor: unexpected arguments %q", fs.Args())
 	}
@@ -117,7 +91,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -deflate-min-size %d: must not be negative", cfg.DeflateMinSize)
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0, cfg.CloseSpread < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
 	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {
@@ -145,4 +119,23 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseProxyFlags checks -proxy-protocol and -proxy-from (given on the
+// command line or in the environment) and fills cfg.ProxyFrom.
+func (cfg *config) parseProxyFlags(fs *flag.FlagSet, proxyFrom string) error {
+	fromSet := false
+	fs.Visit(func(f *flag.Flag) { fromSet = fromSet || f.Name == "proxy-from" })
+	if fromSet && !cfg.ProxyProtocol {
+		return fmt.Errorf("wsreactor: -proxy-from %q without -proxy-protocol: it names who may send PROXY headers, which only -proxy-protocol reads", proxyFrom)
+	}
+	if !cfg.ProxyProtocol {
+		return nil
+	}
+	var err error
+	cfg.ProxyFrom, err = service.ParseProxyFrom(proxyFrom)
+	if err != nil {
+		return fmt.Errorf("wsreactor: -proxy-from %q: %w", proxyFrom, err)
+	}
+	return nil
 }

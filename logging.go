@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"strings"
 )
@@ -45,10 +44,4 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// stdLogger adapts logger to the *log.Logger the reactor takes for gnet's
-// warnings and recovered panics: each line becomes one record at warn level.
-func stdLogger(logger *slog.Logger) *log.Logger {
-	return slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 }

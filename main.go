@@ -20,6 +20,9 @@
 // With -procs N it starts N worker processes (this program again) that
 // listen on the same address with SO_REUSEPORT, restarts those that die,
 // and on SIGINT or SIGTERM has every one drain as above (procs.go).
+//
+// The server itself is package service; this command is its flags
+// (flags.go), logs (logging.go), process-wide settings and -procs.
 package main
 
 import (
@@ -31,6 +34,9 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
+
+	"github.com/wsreactor/wsreactor/internal/osprobe"
+	"github.com/wsreactor/wsreactor/service"
 )
 
 func main() {
@@ -52,10 +58,14 @@ func main() {
 		// the point of a server like this) at little CPU cost.
 		debug.SetGCPercent(25)
 	}
-	if cfg.fileLimit, err = raiseFileLimit(); err != nil {
+	if cfg.FileLimit, err = osprobe.RaiseFileLimit(); err != nil {
 		logger.Warn(err.Error()) // the start line says the limit in effect
 	}
-	applyMemoryLimit(cfg)
+	if lim := service.GoMemoryLimit(cfg.Config); lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The collector works harder as the heap nears what the memory
+		// budget allows rather than let it grow by GOGC past it.
+		debug.SetMemoryLimit(lim)
+	}
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {

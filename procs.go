@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsreactor/wsreactor/internal/supervisor"
 	"github.com/wsreactor/wsreactor/reactor"
-	"github.com/wsreactor/wsreactor/supervisor"
+	"github.com/wsreactor/wsreactor/service"
 )
 
 // -procs N: the command as a parent of N worker processes on one port.
@@ -42,7 +43,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		Workers:     cfg.Procs,
 		Args:        func(i int) []string { return workerArgs(args, cfg, addr, i) },
 		Logger:      logger,
-		StopTimeout: cfg.DrainDelay + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
+		StopTimeout: cfg.DrainDelay + cfg.CloseSpread + cfg.ShutdownTimeout + 5*time.Second, // the workers' drain, then their reactor's stop
 	})
 	if err != nil {
 		return err
@@ -57,9 +58,9 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	go func() {
 		select {
 		case <-sup.Ready():
-			setReady(adm, true)
-			logger.Info("listening", "addr", addr, "admin_addr", adminAddr(adm), "procs", cfg.Procs, "loops", cfg.Loops,
-				slog.Group("config", attrsAny(cfg.settings)...))
+			adm.SetReady(true)
+			logger.Info("listening", "addr", addr, "admin_addr", adm.AddrString(), "procs", cfg.Procs, "loops", cfg.Loops,
+				slog.Group("config", attrsAny(cfg.StartAttrs)...))
 			if started != nil {
 				started(sup)
 			}
@@ -67,7 +68,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 		}
 		select {
 		case <-ctx.Done():
-			setReady(adm, false) // the workers drain from now
+			adm.SetReady(false) // the workers drain from now
 		case <-done:
 		}
 	}()
@@ -79,7 +80,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 // overrides (the flag package keeps the last value of a repeated flag): the
 // resolved address, one process, its share of the per-server limits
 // (workerLimits), its own CPU profile file, and a private admin server on a
-// Unix socket that the parent's admin server scrapes (procs_admin.go).
+// Unix socket that the parent's admin server scrapes (admin.go).
 func workerArgs(args []string, cfg config, addr string, i int) []string {
 	out := append(slices.Clip(args), "-addr", addr, "-procs", "1")
 	out = append(out, workerLimits(cfg, i)...)
@@ -131,15 +132,17 @@ func attachWorker(cfg *config) (*supervisor.Link, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	cfg.Procs, cfg.reusePort = 1, true
+	cfg.Procs, cfg.ReusePort = 1, true
 	return link, nil
 }
 
-// serveWorker runs serve as worker link (or as the only process when link
-// is nil), shutting down when ctx is done or the parent is gone.
+// serveWorker runs the server (service.Run) as worker link (or as the only
+// process when link is nil), shutting down when ctx is done or the parent
+// is gone.
 func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *supervisor.Link) error {
+	cfg.Logger = logger
 	if link == nil {
-		return serve(ctx, cfg, logger, nil)
+		return service.Run(ctx, cfg.Config, nil)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -151,7 +154,7 @@ func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *sup
 		case <-ctx.Done():
 		}
 	}()
-	return serve(ctx, cfg, logger, func(running) {
+	return service.Run(ctx, cfg.Config, func(*service.Server) {
 		if err := link.Ready(); err != nil {
 			logger.Error(err.Error())
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/wsreactor/wsreactor/service"
 )
 
 // TestShareAddsUp: the per-worker shares of a limit differ by at most one
@@ -56,7 +58,7 @@ func TestWorkerMemoryBudget(t *testing.T) {
 		want []int64
 	}{
 		{[]string{"-procs", "3", "-memory-budget", "1000"}, []int64{334, 333, 333}},
-		{[]string{"-procs", "2"}, []int64{defaultMemoryBudget() - defaultMemoryBudget()/2, defaultMemoryBudget() / 2}},
+		{[]string{"-procs", "2"}, []int64{service.DefaultMemoryBudget() - service.DefaultMemoryBudget()/2, service.DefaultMemoryBudget() / 2}},
 		{[]string{"-procs", "2", "-memory-budget", "0"}, []int64{0, 0}},
 	} {
 		parent, err := parseFlags(newFlagSet(), tc.args)

@@ -23,6 +23,14 @@ $PY -c 'import twisted, autobahn' 2>/dev/null || need_apt+=(python3-twisted pyth
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux) # the descriptor-limit tests
+# What deploy/ ships, checked by test/deploy with the operators' own tools:
+# systemd-analyze (the unit), strace (the unit's sandbox against the
+# server's system calls), promtool and prometheus (rules, a real scrape),
+# buildah (the container image, built and run without a daemon).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 # The demo page's browser test (browser_test.go): headless Chromium, large,
 # so installed only when no Chromium is there.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
@@ -34,7 +42,7 @@ if ((${#need_apt[@]})); then
 		echo "missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) or their tests are skipped"
 	fi
 fi
-for dir in testdata/interop/node bench/peers/nodews bench/peers/uws; do
+for dir in test/interop/testdata/node bench/peers/nodews bench/peers/uws; do
 	if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null 2>&1; then
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
 	fi
@@ -53,8 +61,15 @@ go vet ./...
 (cd bench && go vet ./...)
 
 # --- tests -------------------------------------------------------------------
-step "go test -race ./... (main module)"
-go test -race -count=1 -timeout 30m ./...
+# The main module's packages, then its end-to-end suites, each a package of
+# its own under test/ (docs/architecture.md): selected by package, so that
+# one suite's failure names it.
+step "go test -race: library and command packages"
+go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/test/')
+for suite in $(go list ./test/...); do
+	step "go test -race: ${suite#github.com/wsreactor/wsreactor/}"
+	go test -race -count=1 -timeout 20m "$suite"
+done
 
 # The patched gnet's own test of the patch (third_party/gnet/PATCH.md): it
 # lowers its process's open-file limit, so it runs alone.
@@ -64,14 +79,14 @@ step "gnet patch: shedding at the descriptor limit"
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.
 step "zero-allocation guards (without the race detector)"
-go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/proxyproto ./reactor ./inflate
-go test -count=1 -run 'DoesNotAllocate' . # the command's own guards (-proxy-protocol)
+go test -count=1 -run 'Alloc|DoesNotAllocate' ./frame ./protocol ./protocol/handshake ./proxyproto ./reactor ./inflate
+go test -count=1 -run 'DoesNotAllocate' ./service # the server's own guards (-proxy-protocol)
 
 # The memory budget's stream of 200 non-reading clients: under the race
 # detector the test's own clients are too slow to load the server, so it
 # skips there and runs here.
 step "memory budget under many non-reading clients (without the race detector)"
-go test -count=1 -run 'TestMemoryBudgetManyUnderLimit' .
+go test -count=1 -run 'TestMemoryBudgetManyUnderLimit' ./test/process
 
 # fuzz_one runs one fuzz target. Go 1.26's fuzz coordinator can report a
 # bare "context deadline exceeded" when -fuzztime ends while a worker is
@@ -96,7 +111,7 @@ fuzz_one() {
 }
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./protocol/proxyproto ./inflate ./supervisor; do
+for pkg in ./frame ./protocol ./protocol/handshake ./proxyproto ./inflate ./internal/supervisor; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		fuzz_one "$pkg" "$target"

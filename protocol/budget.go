@@ -20,7 +20,7 @@ const BudgetCheckInterval = 10 * time.Millisecond
 //     including what the echo slack of checkLimit lets queue past
 //     WriteBufferLimit;
 //   - a partial request head (the handshake parser's buffer, at most
-//     MaxHeadBytes);
+//     handshake.MaxHeadBytes);
 //   - a control frame split across reads (its 125-byte buffer, RFC 6455
 //     §5.5);
 //   - permessage-deflate state (RFC 7692): a decompressor while a

@@ -108,7 +108,7 @@ func TestBudgetCounts(t *testing.T) {
 	hs := bconn{h.c, h.tr}
 	h.feed([]byte(seedRequest[:40]))
 	h.feed([]byte(seedRequest[40:80]))
-	if c := int64(cap(hs.c.hp.buf)); c < 80 || exactHeld(b) != c {
+	if c := int64(hs.c.hp.Held()); c < 80 || exactHeld(b) != c {
 		t.Fatalf("partial head: held %d, parser buffer %d; want the buffer, at least 80", exactHeld(b), c)
 	}
 	h.feed([]byte(seedRequest[80:]))
@@ -237,7 +237,7 @@ func TestBudgetDropsClosingHolders(t *testing.T) {
 		t.Errorf("stats %+v; want 1 close, 1 abort", st)
 	}
 
-	// A head that stalls holds at most MaxHeadBytes; with a small budget
+	// A head that stalls holds at most handshake.MaxHeadBytes; with a small budget
 	// such connections are the largest holders and are dropped (RFC 6455
 	// §4.2.1 owes no answer to half a request).
 	h2 := newHarness(t, budgetConfig(4000, 1<<20), nil)

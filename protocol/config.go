@@ -101,7 +101,9 @@ type Config struct {
 	// rather than sharing another loop's counters, which that loop's
 	// goroutine writes unlocked. A transport without a Loop method counts
 	// as loop 0 for Stats, and uses a pool of compression state shared
-	// behind a mutex.
+	// behind a mutex. service.Start sets it from service.Config.Loops, the
+	// same number it gives the reactor, so the two cannot disagree there;
+	// set it by hand only for a reactor of your own.
 	Loops int
 
 	// RootPage is the whole HTTP response (status line, headers, body)

@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/wsreactor/wsreactor/frame"
+	"github.com/wsreactor/wsreactor/protocol/handshake"
 )
 
 // connState is where a connection is in its life (RFC 6455 §4, §7).
@@ -54,12 +55,12 @@ var (
 type Conn struct {
 	srv   *Server
 	t     Transport
-	h     Handler          // built at the upgrade
-	hp    *HandshakeParser // from hpPool while the handshake is read
-	timer DelayedCall      // the one timer: handshake, ping or close (tkind)
-	out   *[]byte          // output gathered during the current operation (bufPool)
-	ctl   *ctlBuf          // a control payload split across reads (ctlPool)
-	zr    *inflaterState   // permessage-deflate state while held (deflate_read.go)
+	h     Handler           // built at the upgrade
+	hp    *handshake.Parser // from hpPool while the handshake is read
+	timer DelayedCall       // the one timer: handshake, ping or close (tkind)
+	out   *[]byte           // output gathered during the current operation (bufPool)
+	ctl   *ctlBuf           // a control payload split across reads (ctlPool)
+	zr    *inflaterState    // permessage-deflate state while held (deflate_read.go)
 
 	msgLen uint64 // bytes declared so far by the frames of the current (or last) message
 	slack  uint64 // echo of an earlier message the client may still owe us a read of (checkLimit)

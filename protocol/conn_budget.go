@@ -19,7 +19,7 @@ const ctlHeld = int64(unsafe.Sizeof(ctlBuf{}))
 func (c *Conn) heldNow(backlog int) int64 {
 	n := int64(backlog)
 	if c.hp != nil {
-		n += int64(cap(c.hp.buf))
+		n += int64(c.hp.Held())
 	}
 	if c.ctl != nil {
 		n += ctlHeld

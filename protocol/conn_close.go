@@ -35,7 +35,7 @@ func (c *Conn) startClose(code frame.CloseCode, reason string) {
 	if c.state != stateOpen {
 		return
 	}
-	if code != frame.CloseNoStatus && !code.ValidOnWire() {
+	if code != frame.CloseNoStatus && !code.ValidOnWire() && !sendable(code) {
 		code = frame.CloseNoStatus
 	}
 	c.appendClose(code, reason)
@@ -59,8 +59,30 @@ func (c *Conn) startClose(code frame.CloseCode, reason string) {
 //
 // Event-loop goroutine only, outside DataReceived (the reactor runs it as a
 // separate event on the connection's loop).
-func (c *Conn) GoingAway() {
+func (c *Conn) GoingAway() { c.goAway(frame.CloseGoingAway, "server shutting down") }
+
+// Restarting is GoingAway with close code 1012 (Service Restart, in the
+// IANA registry of RFC 6455 §11.7): the server goes away for a restart, and
+// the client may reconnect (after a pause of its own choosing). The
+// service's -close-spread sends it to each connection at its turn.
+//
+// Event-loop goroutine only, outside DataReceived.
+func (c *Conn) Restarting() { c.goAway(frame.CloseServiceRestart, "server restarting") }
+
+// sendable reports whether the server may send code although a peer's
+// close frame with it is refused (frame.CloseCode.ValidOnWire follows RFC
+// 6455's own list): the codes IANA registered after the RFC for a server
+// going away, 1012 to 1014.
+func sendable(code frame.CloseCode) bool {
+	return code >= frame.CloseServiceRestart && code <= frame.CloseBadGateway
+}
+
+// goAway is GoingAway with code and reason. A connection already lost is
+// left alone (a close spread over time may reach it after its client left).
+func (c *Conn) goAway(code frame.CloseCode, reason string) {
 	switch c.state {
+	case stateLost:
+		return
 	case stateHandshake:
 		c.goingAway = true
 		if c.hp == nil {
@@ -71,7 +93,7 @@ func (c *Conn) GoingAway() {
 			c.arm(timerHandshake, d)
 		}
 	case stateOpen:
-		c.startClose(frame.CloseGoingAway, "server shutting down")
+		c.startClose(code, reason)
 	}
 	c.end()
 }

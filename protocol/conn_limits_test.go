@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsreactor/wsreactor/frame"
+	"github.com/wsreactor/wsreactor/protocol/handshake"
 )
 
 // TestConnWriteBufferLimit: a client that does not read: once the output
@@ -174,7 +175,7 @@ func TestConnHandshakeErrors(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "426"},
 		{strings.Replace(seedRequest, "Version: 13", "Version: 8", 1), "426"},
 		{strings.Replace(seedRequest, "dGhlIHNhbXBsZSBub25jZQ==", "abc", 1), "400"},
-		{"GET / HTTP/1.1\r\nX: " + strings.Repeat("a", MaxHeadBytes) + "\r\n\r\n", "431"},
+		{"GET / HTTP/1.1\r\nX: " + strings.Repeat("a", handshake.MaxHeadBytes) + "\r\n\r\n", "431"},
 		{"garbage\r\n\r\n", "400"},
 	} {
 		for _, k := range []int{1, 7, len(tc.req)} {

@@ -1,6 +1,11 @@
 package protocol
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/wsreactor/wsreactor/protocol/handshake"
+)
 
 // permessage-deflate negotiation (RFC 7692 §5, §7.1).
 
@@ -88,16 +93,16 @@ func negotiateDeflate(header string, cfg *DeflateConfig) (a deflateAnswer, ok bo
 		return a, false
 	}
 	for i, more := 0, true; more; {
-		var o extOffer
+		var o handshake.Extension
 		var valid bool
-		o, i, more, valid = nextExtension(header, i)
+		o, i, more, valid = handshake.NextExtension(header, i)
 		if !valid {
 			return deflateAnswer{}, false
 		}
 		if !more {
 			break
 		}
-		if !equalFoldLower(o.name, deflateExt) {
+		if !strings.EqualFold(o.Name, deflateExt) {
 			continue
 		}
 		if a, ok = acceptDeflate(&o, cfg); ok {
@@ -108,46 +113,46 @@ func negotiateDeflate(header string, cfg *DeflateConfig) (a deflateAnswer, ok bo
 }
 
 // acceptDeflate decides one permessage-deflate offer (RFC 7692 §7.1).
-func acceptDeflate(o *extOffer, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
-	if o.n > len(o.params) {
-		return deflateAnswer{}, false // more parameters than there are distinct ones
+func acceptDeflate(o *handshake.Extension, cfg *DeflateConfig) (a deflateAnswer, ok bool) {
+	if o.N > len(o.Params) {
+		return deflateAnswer{}, false // more parameters than there are distinct ones (four)
 	}
 	var seen uint8
 	p, bits := dflOn, uint8(15)
-	for _, q := range o.params[:o.n] {
+	for _, q := range o.Params[:o.N] {
 		var bit uint8
 		switch {
-		case equalFoldLower(q.name, "server_no_context_takeover"):
+		case strings.EqualFold(q.Name, "server_no_context_takeover"):
 			// §7.1.1.1: the client asks the server not to keep its
 			// window between messages; the answer MUST include it.
 			bit = 1
-			if q.hasValue {
+			if q.HasValue {
 				return deflateAnswer{}, false
 			}
 			p |= dflServerNoCtx
-		case equalFoldLower(q.name, "client_no_context_takeover"):
+		case strings.EqualFold(q.Name, "client_no_context_takeover"):
 			// §7.1.1.2: the client will not keep its window; the server
 			// MAY say so too.
 			bit = 2
-			if q.hasValue {
+			if q.HasValue {
 				return deflateAnswer{}, false
 			}
 			p |= dflClientNoCtx
-		case equalFoldLower(q.name, "server_max_window_bits"):
+		case strings.EqualFold(q.Name, "server_max_window_bits"):
 			// §7.1.2.1: the server MUST use at most this window, and say
 			// so in the answer; the value is required.
 			bit = 4
-			b, valid := parseWindowBits(q.value)
-			if !q.hasValue || !valid {
+			b, valid := parseWindowBits(q.Value)
+			if !q.HasValue || !valid {
 				return deflateAnswer{}, false
 			}
 			bits, a.srvBits = b, true
-		case equalFoldLower(q.name, "client_max_window_bits"):
+		case strings.EqualFold(q.Name, "client_max_window_bits"):
 			// §7.1.2.2: the client supports a window limit (no value) or
 			// will use at most this window (a value).
 			bit = 8
-			if q.hasValue {
-				if _, valid := parseWindowBits(q.value); !valid {
+			if q.HasValue {
+				if _, valid := parseWindowBits(q.Value); !valid {
 					return deflateAnswer{}, false
 				}
 			}
@@ -181,14 +186,15 @@ func parseWindowBits(v string) (uint8, bool) {
 	return 0, false
 }
 
-// appendDeflateAnswer appends the Sec-WebSocket-Extensions line of a 101
-// that accepts the offer a came from (RFC 7692 §7.1): the parameters the
+// appendDeflateAnswer appends the Sec-WebSocket-Extensions line (with its
+// CR LF) of a 101 that accepts the offer a came from (RFC 7692 §7.1), to
+// go after handshake.AppendResponseHeader: the parameters the
 // RFC requires and those of the server's policy. It never names a
 // parameter the RFC forbids in an answer (client_max_window_bits when the
 // offer had none, §7.1.2.2).
 func appendDeflateAnswer(dst []byte, a deflateAnswer) []byte {
 	p := a.p
-	dst = append(dst, "\r\nSec-WebSocket-Extensions: permessage-deflate"...)
+	dst = append(dst, "Sec-WebSocket-Extensions: permessage-deflate"...)
 	if p.has(dflServerNoCtx) {
 		dst = append(dst, "; server_no_context_takeover"...)
 	}
@@ -199,5 +205,5 @@ func appendDeflateAnswer(dst []byte, a deflateAnswer) []byte {
 		dst = append(dst, "; server_max_window_bits="...)
 		dst = strconv.AppendUint(dst, uint64(p.serverBits()), 10)
 	}
-	return dst
+	return append(dst, "\r\n"...)
 }

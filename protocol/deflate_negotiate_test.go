@@ -13,7 +13,7 @@ func dfAnswer(header string, cfg DeflateConfig) string {
 		return ""
 	}
 	line := string(appendDeflateAnswer(nil, a))
-	return strings.TrimPrefix(line, "\r\nSec-WebSocket-Extensions: ")
+	return strings.TrimSuffix(strings.TrimPrefix(line, "Sec-WebSocket-Extensions: "), "\r\n")
 }
 
 const (
@@ -109,7 +109,7 @@ func TestDeflateHandshakeSplit(t *testing.T) {
 		{[]string{"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=4"}, ""},
 		{nil, ""},
 	} {
-		req := hsStd("", c.lines...)
+		req := hsStd(c.lines...)
 		want := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
 		if c.want != "" {
 			want += "Sec-WebSocket-Extensions: " + c.want + "\r\n"

@@ -32,7 +32,7 @@ func dfConfig() Config {
 func dfOpen(t testing.TB, cfg Config, offer, want string) *harness {
 	t.Helper()
 	h := newHarness(t, cfg, nil)
-	h.feed([]byte(hsStd("", "Sec-WebSocket-Extensions: "+offer)))
+	h.feed([]byte(hsStd("Sec-WebSocket-Extensions: " + offer)))
 	if got := string(h.tr.out); !strings.Contains(got, "\r\nSec-WebSocket-Extensions: "+want+"\r\n") || !strings.HasSuffix(got, "\r\n\r\n") {
 		t.Fatalf("answer to %q:\n%s\nwant Sec-WebSocket-Extensions: %s", offer, got, want)
 	}

@@ -3,9 +3,11 @@
 // whatever pieces they arrive, that reads the HTTP/1.1 opening handshake,
 // then frames, applies every rule of §5 and §7, hands message data to the
 // application and writes back through a Transport. It builds on package
-// frame (the wire codec) and knows nothing of sockets or event loops, so a
-// test drives it with a fake transport and a fake clock, and the command
-// plugs it into package reactor.
+// frame (the wire codec) and package handshake (the HTTP/1.1 upgrade) and
+// knows nothing of sockets or event loops, so a test drives it with a fake
+// transport and a fake clock, and package service plugs it into package
+// reactor (to run a whole server, use service: this package is the state
+// machine inside it).
 //
 // Read this top to bottom the first time; docs/walkthrough.md in the
 // repository follows a byte through all three packages.
@@ -18,7 +20,7 @@
 // one Handler per connection once its handshake succeeds:
 //
 //	cfg := protocol.DefaultConfig()
-//	cfg.Loops = 4 // as many as the reactor's event loops (0: runtime.NumCPU(), the reactor's default)
+//	cfg.Loops = 4 // the reactor's event loops; service.Start sets it from its own Loops
 //	srv := protocol.NewServer(cfg, protocol.Echo)
 //
 // A Conn is one connection's state machine. It has the three callbacks of a
@@ -30,8 +32,10 @@
 // A Transport is what the Conn needs from below: Write, LoseConnection,
 // AbortConnection, OutboundBuffered, RemoteAddr and CallLater for its
 // timers. A reactor.Transport is one, but for the type CallLater returns;
-// the command bridges the two with a three-line adapter (server.go, and
-// examples/wschat/main.go for a copy to read):
+// package service bridges the two with a three-line adapter
+// (service/adapter.go; service.NewFactory builds a reactor.Factory of a
+// Server, and service.Start runs a whole server with it, as
+// examples/wschat does):
 //
 //	type transport struct{ reactor.Transport }
 //
@@ -41,16 +45,21 @@
 //
 // # The opening handshake
 //
-// Until the upgrade, DataReceived feeds a HandshakeParser, which finds the
-// end of the request head across reads without rescanning and checks the
-// request in the order HandshakeParser.Feed documents (RFC 6455 §4.2.1).
-// A good request is answered 101 with the Sec-WebSocket-Accept of
-// AcceptKey and the subprotocol SelectSubprotocol picks from the client's
-// offer (AppendResponse); bytes that followed the head in the same read are
-// decoded as frames at once. A bad one gets the HTTP error of its
-// HandshakeError (AppendHTTPError: 400, 403, 405, 426, 431, 503, 505) and the
-// connection closes. A plain GET of "/" gets Config.RootPage instead, when
-// the server has one (the command's demo page).
+// Until the upgrade, DataReceived feeds a handshake.Parser (package
+// protocol/handshake, the HTTP/1.1 side: parser, errors with their status,
+// accept key, responses, origin, subprotocol, extension-list syntax), which
+// finds the end of the request head across reads without rescanning and
+// checks the request in the order handshake.Parser.Feed documents (RFC 6455
+// §4.2.1). The Conn then admits it (Config.Origins, MaxConns, shutdown),
+// negotiates permessage-deflate from the client's offer (RFC 7692, when
+// Config.Deflate allows it) and answers 101 with the Sec-WebSocket-Accept
+// of handshake.AcceptKey, the subprotocol handshake.SelectSubprotocol picks
+// from the client's offer and its Sec-WebSocket-Extensions line; bytes that
+// followed the head in the same read are decoded as frames at once. A bad
+// one gets the HTTP error of its handshake.Error (handshake.AppendHTTPError:
+// 400, 403, 405, 426, 431, 503, 505) and the connection closes. A plain GET
+// of "/" gets Config.RootPage instead, when the server has one (the
+// command's demo page).
 //
 // # Messages
 //

@@ -66,20 +66,3 @@ func Example() {
 	// close fin=true "\x03\xe8"
 	// LoseConnection
 }
-
-// The accept value of RFC 6455 §1.3: SHA-1 of the key and the GUID, base64.
-func ExampleAcceptKey() {
-	fmt.Println(protocol.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="))
-	// Output: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
-}
-
-// The client's order of preference wins; nothing in common selects none,
-// and then no Sec-WebSocket-Protocol header is sent (§4.2.2).
-func ExampleSelectSubprotocol() {
-	supported := []string{"chat", "superchat"}
-	fmt.Printf("%q\n", protocol.SelectSubprotocol([]string{"superchat", "chat"}, supported))
-	fmt.Printf("%q\n", protocol.SelectSubprotocol([]string{"v2.chat"}, supported))
-	// Output:
-	// "superchat"
-	// ""
-}

@@ -10,32 +10,11 @@ import (
 // plain GET of "/" with Config.RootPage as is, whatever it holds.
 const testPage = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 
-func TestIsRootTarget(t *testing.T) {
-	tests := []struct {
-		target string
-		want   bool
-	}{
-		{"/", true},
-		{"/?", true},
-		{"/?name=x", true},
-		{"//", false},
-		{"/index.html", false},
-		{"/chat", false},
-		{"http://x/", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := isRootTarget([]byte(tt.target)); got != tt.want {
-			t.Errorf("isRootTarget(%q) = %v; want %v", tt.target, got, tt.want)
-		}
-	}
-}
-
 // TestRootPage: a plain GET of "/" gets RootPage byte for byte and the
 // connection closes; every other request keeps its answer. Each request is
 // also fed split at every chunk size.
 func TestRootPage(t *testing.T) {
-	upgradeRoot := strings.Replace(hsStd(""), "/chat", "/", 1)
+	upgradeRoot := strings.Replace(hsStd(), "/chat", "/", 1)
 	tests := []struct {
 		name   string
 		page   string // Config.RootPage; "" is nil

@@ -3,30 +3,32 @@ package protocol
 import (
 	"errors"
 	"sync"
+
+	"github.com/wsreactor/wsreactor/protocol/handshake"
 )
 
 // The opening handshake as the connection state machine runs it: feed the
-// HandshakeParser until the head is complete, admit the request (origin,
-// connection cap, shutdown), answer 101 and open. The parser itself is in
-// handshake*.go.
+// handshake.Parser until the head is complete, admit the request
+// (origin, connection cap, shutdown), negotiate permessage-deflate, answer
+// 101 and open. The parser itself is package handshake.
 
-var hpPool = sync.Pool{New: func() any { return new(HandshakeParser) }}
+var hpPool = sync.Pool{New: func() any { return new(handshake.Parser) }}
 
 // errUnavailable answers an upgrade past MaxConns or during shutdown.
-var errUnavailable = ErrServiceUnavailable(1)
+var errUnavailable = handshake.ErrServiceUnavailable(1)
 
 // readHandshake feeds data to the handshake parser. It returns the bytes
 // that followed the request head in data once the connection is open (they
 // are frames, RFC 6455 §4.2.2 / §5), nil otherwise.
 func (c *Conn) readHandshake(data []byte) []byte {
 	if c.hp == nil {
-		c.hp = hpPool.Get().(*HandshakeParser)
+		c.hp = hpPool.Get().(*handshake.Parser)
 	}
 	n, done, req, err := c.hp.Feed(data)
 	if err != nil {
-		var he *HandshakeError
+		var he *handshake.Error
 		if !errors.As(err, &he) {
-			he = &HandshakeError{Status: 400, Msg: err.Error()}
+			he = &handshake.Error{Status: 400, Msg: err.Error()}
 		}
 		c.reject(he)
 		return nil
@@ -40,7 +42,7 @@ func (c *Conn) readHandshake(data []byte) []byte {
 		return nil
 	}
 	cfg := &c.srv.cfg
-	sub := SelectSubprotocol(req.Protocols, cfg.Subprotocols)
+	sub := handshake.SelectSubprotocol(req.Protocols, cfg.Subprotocols)
 	c.sub = subIndex(cfg.Subprotocols, sub)
 	dfl, _ := negotiateDeflate(req.Extensions, &cfg.Deflate)
 	c.dfl = dfl.p
@@ -67,9 +69,9 @@ func (c *Conn) readHandshake(data []byte) []byte {
 // Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), 503 with
 // Retry-After past MaxConns or during shutdown. A nil result means the
 // connection is open and counted.
-func (c *Conn) admit(req *Request) *HandshakeError {
-	if !OriginAllowed(req.Origin, c.srv.cfg.Origins) {
-		return ErrOriginForbidden(req.Origin)
+func (c *Conn) admit(req *handshake.Request) *handshake.Error {
+	if !handshake.OriginAllowed(req.Origin, c.srv.cfg.Origins) {
+		return handshake.ErrOriginForbidden(req.Origin)
 	}
 	if c.goingAway || c.srv.ShuttingDown() || !c.srv.acquire() {
 		return errUnavailable
@@ -86,9 +88,9 @@ func (c *Conn) admit(req *Request) *HandshakeError {
 // A plain GET of "/" gets Config.RootPage instead when there is one: it is
 // written by itself (nothing precedes it during the handshake), not copied
 // into the scratch buffer.
-func (c *Conn) reject(he *HandshakeError) {
+func (c *Conn) reject(he *handshake.Error) {
 	st := c.stats()
-	if page := c.srv.cfg.RootPage; he.root && page != nil {
+	if page := c.srv.cfg.RootPage; he.Root() && page != nil {
 		st.Responses[responseSlot(200)]++
 		c.t.Write(page)
 	} else {
@@ -99,7 +101,7 @@ func (c *Conn) reject(he *HandshakeError) {
 		}
 		st.HandshakeFailures[cause]++
 		b := c.buf()
-		*b = AppendHTTPError(*b, he)
+		*b = handshake.AppendHTTPError(*b, he)
 	}
 	c.putParser()
 	c.closing()
@@ -112,6 +114,18 @@ func (c *Conn) putParser() {
 		hpPool.Put(c.hp)
 		c.hp = nil
 	}
+}
+
+// appendResponse appends the 101 that accepts the request with
+// Sec-WebSocket-Key key (handshake.AppendResponse), with the
+// Sec-WebSocket-Extensions line of a negotiated permessage-deflate
+// (RFC 7692 §7.1) when a is one.
+func appendResponse(dst []byte, key, subprotocol string, a deflateAnswer) []byte {
+	dst = handshake.AppendResponseHeader(dst, key, subprotocol)
+	if a.p.on() {
+		dst = appendDeflateAnswer(dst, a)
+	}
+	return append(dst, "\r\n"...)
 }
 
 // subIndex returns 1 + the index of sub in supported, 0 if sub is "" or

@@ -164,8 +164,12 @@ func (c *Chat) handleGetName(name string) {
 		c.write([]byte("Name taken, please choose another.\r\n"))
 	default:
 		c.name = name
-		c.write([]byte("Welcome, " + name + "!\r\n"))
+		// Announce before the welcome: once the newcomer reads it, everyone
+		// who joins later is told by their own join, never by this one
+		// (the other order let a user who joined in between hear of this
+		// one too, when this loop was slow to reach the broadcast).
 		c.room.broadcast(c, []byte("* "+name+" has joined"))
+		c.write([]byte("Welcome, " + name + "!\r\n"))
 	}
 }
 

@@ -1,17 +1,20 @@
 // Command wschat makes the seed's "chat" subprotocol real: a WebSocket
-// chat room on packages protocol and reactor. Every text message from a
-// client that negotiated "chat" goes to every such client (the sender
-// too, so everyone sees one order), whichever event loop each lives on.
+// chat room on package service (the server the wsreactor command runs,
+// importable) with a handler of its own. Every text message from a client
+// that negotiated "chat" goes to every such client (the sender too, so
+// everyone sees one order), whichever event loop each lives on.
 //
 // The pieces:
 //
-//   - protocol.Server does the handshake and framing; the room is its
-//     application, one member Handler per connection, gathering each
-//     message with protocol.Messages.
+//   - service.Start runs the server: the reactor, the protocol.Server that
+//     does the handshake and framing, and the adapter between them (the
+//     same code as the wsreactor command, nothing copied); the room is its
+//     application (service.Config.Handler), one member Handler per
+//     connection, gathering each message with protocol.Messages.
 //
 //   - A member on another event loop is reached with its reactor
-//     Transport's CallFromThread; the message is copied once and shared,
-//     read-only, by every loop.
+//     Transport's CallFromThread (service.ReactorTransport); the message is
+//     copied once and shared, read-only, by every loop.
 //
 //   - A slow reader does not slow the room: when the output waiting for it
 //     passes -write-buffer-limit, protocol closes it with 1008 (the same
@@ -27,15 +30,18 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log"
-	"net"
+	"os"
+	"os/signal"
 	"sync"
-	"time"
+	"syscall"
 
 	"github.com/wsreactor/wsreactor/frame"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
+	"github.com/wsreactor/wsreactor/service"
 )
 
 // Room is everyone who negotiated "chat". Its set is shared by every event
@@ -105,7 +111,7 @@ func (m *member) OnOpen(c *protocol.Conn) {
 		c.Close(frame.ClosePolicyViolation, `this room speaks the "chat" subprotocol`)
 		return
 	}
-	m.conn, m.tr = c, c.Transport().(*transport).Transport
+	m.conn, m.tr = c, service.ReactorTransport(c)
 	m.loop = m.tr.Loop()
 	m.room.join(m)
 }
@@ -132,63 +138,54 @@ func (m *member) send(msg []byte) {
 	}
 }
 
-// wsConn adapts protocol.Conn, which knows nothing of the reactor, to
-// reactor.Protocol, as the wsreactor command does (server.go).
-type wsConn struct {
-	conn protocol.Conn
-	tr   transport
-}
-
-func (p *wsConn) ConnectionMade(t reactor.Transport) {
-	p.tr.Transport = t
-	p.conn.ConnectionMade(&p.tr)
-}
-func (p *wsConn) DataReceived(data []byte)    { p.conn.DataReceived(data) }
-func (p *wsConn) ConnectionLost(reason error) { p.conn.ConnectionLost(reason) }
-
-// transport is a reactor.Transport as a protocol.Transport: they differ
-// only in the type CallLater returns.
-type transport struct{ reactor.Transport }
-
-func (t *transport) CallLater(d time.Duration, fn func()) protocol.DelayedCall {
-	return t.Transport.CallLater(d, fn)
-}
-
-// listen starts a reactor with loops event loops serving a new Room on
-// addr, with cfg (its Subprotocols are set to "chat", its Loops to loops).
-func listen(addr string, loops int, cfg protocol.Config) (*reactor.Reactor, *Room, error) {
+// listen starts a server with cfg (its Subprotocols set to "chat") whose
+// connections are members of a new Room.
+func listen(cfg service.Config) (*service.Server, *Room, error) {
 	room := NewRoom()
 	cfg.Subprotocols = []string{"chat"}
-	cfg.Loops = loops // the Server keeps counters per event loop: one set per loop
-	srv := protocol.NewServer(cfg, func() protocol.Handler {
+	cfg.Handler = func() protocol.Handler {
 		m := &member{room: room}
 		m.Handler = protocol.Messages(m.onMessage)
 		return m
-	})
-	r := reactor.New(reactor.WithLoops(loops))
-	err := r.ListenTCP(addr, reactor.FactoryFunc(func(net.Addr) reactor.Protocol {
-		p := new(wsConn)
-		srv.InitConn(&p.conn)
-		return p
-	}))
-	if err != nil {
-		return nil, nil, err
 	}
-	return r, room, r.Start()
+	srv, err := service.Start(cfg)
+	return srv, room, err
 }
 
 func main() {
-	cfg := protocol.DefaultConfig()
-	addr := flag.String("addr", ":8003", "TCP address to listen on")
-	loops := flag.Int("loops", 2, "event loops (connections are spread over them)")
+	cfg := service.DefaultConfig()
+	cfg.Addr = ":8003"
+	cfg.Loops = 2
+	cfg.AdminAddr = "" // -admin-addr turns /metrics, /healthz and /readyz on
+	cfg.Demo = false   // the demo page is the echo server's
+	cfg.MaxMessage = 1 << 20
+	flag.StringVar(&cfg.Addr, "addr", cfg.Addr, "TCP address to listen on")
+	flag.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (connections are spread over them)")
 	flag.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", cfg.WriteBufferLimit, "output a member may leave unread before it is closed with 1008 and dropped")
-	flag.Int64Var(&cfg.MaxMessageSize, "max-message", 1<<20, "largest chat message in bytes (close 1009 past it)")
+	flag.Int64Var(&cfg.MaxMessage, "max-message", cfg.MaxMessage, "largest chat message in bytes (close 1009 past it)")
 	flag.DurationVar(&cfg.CloseTimeout, "close-timeout", cfg.CloseTimeout, "time to wait for a client's close frame after the server's")
+	flag.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "address of the admin HTTP server (/metrics, /healthz, /readyz); empty turns it off")
 	flag.Parse()
-	r, _, err := listen(*addr, *loops, cfg)
+	srv, _, err := listen(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wschat: listening on %s with %d event loops", r.Addr(), *loops)
-	<-r.Done()
+	log.Printf("wschat: listening on %s with %d event loops", srv.Addr(), cfg.Loops)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+		if err := srv.Drain(); err != nil { // close 1001 to every member, then stop
+			log.Fatal(err)
+		}
+	case err := <-wait(srv):
+		log.Fatal(err)
+	}
+}
+
+// wait returns a channel that gets the server's error if it stops on its own.
+func wait(srv *service.Server) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- srv.Wait() }()
+	return ch
 }

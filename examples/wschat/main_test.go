@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,17 +11,28 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/wsreactor/wsreactor/protocol"
+	"github.com/wsreactor/wsreactor/service"
 )
 
-func startRoom(t *testing.T, loops int, cfg protocol.Config) (string, *Room) {
+// testConfig is the room's configuration for a test: loopback, two event
+// loops, no admin server.
+func testConfig() service.Config {
+	cfg := service.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Loops = 2
+	cfg.AdminAddr = ""
+	cfg.ShutdownTimeout = time.Second
+	return cfg
+}
+
+func startRoom(t *testing.T, cfg service.Config) (string, *Room) {
 	t.Helper()
-	r, room, err := listen("127.0.0.1:0", loops, cfg)
+	srv, room, err := listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Stop(context.Background()) })
-	return "ws://" + r.Addr().String() + "/", room
+	t.Cleanup(func() { srv.Shutdown() })
+	return "ws://" + srv.Addr().String() + "/", room
 }
 
 // join dials url offering subprotocols, with d's socket options.
@@ -86,7 +96,7 @@ func expectClose(t *testing.T, c *websocket.Conn, code int) {
 // TestWSChat: clients on two event loops that negotiated "chat" all get
 // every text message, in one order; others are turned away.
 func TestWSChat(t *testing.T) {
-	url, room := startRoom(t, 2, protocol.DefaultConfig())
+	url, room := startRoom(t, testConfig())
 	d := websocket.DefaultDialer
 	a := join(t, url, d, "chat")
 	b := join(t, url, d, "superchat", "chat")
@@ -137,11 +147,17 @@ func TestWSChat(t *testing.T) {
 // TestWSChatSlowReader: a member that never reads, on a socket with a
 // small receive buffer, is closed with 1008 and dropped when its backlog
 // passes the write-buffer limit, while the others get every message.
+//
+// The sender is paced against the readers: it sends message i only once
+// both readers have read message i-window, so the room's backlog for a
+// reader is never more than window messages (128 KiB, half the limit)
+// however slowly the machine runs the reader goroutines; only the member
+// that never reads passes the limit.
 func TestWSChatSlowReader(t *testing.T) {
-	cfg := protocol.DefaultConfig()
+	cfg := testConfig()
 	cfg.WriteBufferLimit = 256 << 10
 	cfg.CloseTimeout = time.Second
-	url, room := startRoom(t, 2, cfg)
+	url, room := startRoom(t, cfg)
 	fast := join(t, url, websocket.DefaultDialer, "chat")
 	other := join(t, url, websocket.DefaultDialer, "chat")
 	small := &websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
@@ -155,14 +171,16 @@ func TestWSChatSlowReader(t *testing.T) {
 	slow := join(t, url, small, "chat")
 	waitSize(t, room, 3)
 
-	const n, size = 400, 32 << 10 // 12.5 MiB: far past the limit and any socket buffer
+	const n, size, window = 400, 32 << 10, 4 // 12.5 MiB: far past the limit and any socket buffer
 	msg := []byte(strings.Repeat("m", size))
 	var wg sync.WaitGroup
 	got := make([]int, 2)
+	progress := []chan struct{}{make(chan struct{}, n), make(chan struct{}, n)} // a token per message read
 	for i, cl := range []*websocket.Conn{fast, other} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(progress[i])
 			for got[i] < n {
 				_, m, err := cl.ReadMessage()
 				if err != nil || len(m) != size {
@@ -170,10 +188,18 @@ func TestWSChatSlowReader(t *testing.T) {
 					return
 				}
 				got[i]++
+				progress[i] <- struct{}{}
 			}
 		}()
 	}
-	for range n {
+	for i := range n {
+		if i >= window {
+			for _, p := range progress {
+				if _, ok := <-p; !ok {
+					t.Fatalf("a reader stopped before message %d", i-window)
+				}
+			}
+		}
 		if err := fast.WriteMessage(websocket.TextMessage, msg); err != nil {
 			t.Fatal(err)
 		}

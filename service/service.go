@@ -1,0 +1,392 @@
+// Package service runs one complete WebSocket server on a reactor: the
+// piece a library user imports to serve WebSocket without copying the
+// command. It joins the parts the other packages keep apart:
+//
+//   - the adapter between the WebSocket state machine (package protocol,
+//     which knows nothing of the reactor) and reactor.Protocol;
+//   - the listening port's factory, plain or reading a PROXY protocol
+//     header first (package proxyproto), with its refusal counts;
+//   - the connection cap derived from the open-file limit, the memory
+//     budget's periodic check, the event-loop lag monitor;
+//   - the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/);
+//   - the drain: readiness off, serve on for DrainDelay, then close 1001
+//     after every owed echo, wait up to ShutdownTimeout.
+//
+// One setting, Config.Loops, sizes both the reactor and the protocol
+// server, so the two cannot disagree.
+//
+//	cfg := service.DefaultConfig()
+//	cfg.Addr = ":8080"
+//	cfg.Handler = protocol.Echo
+//	err := service.Run(ctx, cfg, nil) // until ctx is cancelled, then drains
+//
+// The wsreactor command is flags and process-wide settings over this
+// package; examples/wschat is a chat room on it.
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/demo"
+	"github.com/wsreactor/wsreactor/internal/osprobe"
+	"github.com/wsreactor/wsreactor/protocol"
+	"github.com/wsreactor/wsreactor/reactor"
+)
+
+// Config is one server's configuration. The wsreactor command fills it from
+// its flags (the flag of each field is named in its comment); DefaultConfig
+// has the command's defaults.
+type Config struct {
+	Addr             string        // TCP address to listen on (-addr)
+	Loops            int           // event loops, for the reactor and the protocol server alike (-loops)
+	ReusePort        bool          // SO_REUSEPORT: a listener per event loop, or several processes on one port (-reuse-port)
+	Subprotocols     []string      // subprotocols supported (-subprotocols)
+	Origins          []string      // Origin allow-list, empty allows all (-origins)
+	MaxMessage       int64         // largest message in bytes, 0 no limit (-max-message)
+	HandshakeTimeout time.Duration // time to complete the opening handshake (-handshake-timeout)
+	PingInterval     time.Duration // ping a connection silent this long (-ping-interval)
+	CloseTimeout     time.Duration // wait for the client's close frame (-close-timeout)
+	WriteBufferLimit int           // unsent output before 1008 (-write-buffer-limit)
+	// MaxConns caps the open WebSocket connections (-max-conns): 0 derives
+	// the cap from the open-file limit (ResolveMaxConns), -1 means no cap.
+	MaxConns int
+	// FileLimit is the open-file limit the cap is derived from, as the
+	// command found and raised it (osprobe.RaiseFileLimit); zero reads the
+	// limit in effect at Start.
+	FileLimit       osprobe.FileLimit
+	MemoryBudget    int64         // bytes clients may make the server hold, over all connections; 0 none (-memory-budget)
+	ShutdownTimeout time.Duration // time to wait for close handshakes when shutting down (-shutdown-timeout)
+	DrainDelay      time.Duration // serve this long with /readyz at 503 before closing (-drain-delay)
+	// CloseSpread, when positive, closes the connections at shutdown with
+	// 1012 (Service Restart) spread evenly over this long instead of with
+	// 1001 all at once, so that their clients reconnect over a window
+	// rather than in one storm (-close-spread). ShutdownTimeout counts
+	// from the end of the spread.
+	CloseSpread   time.Duration
+	Demo          bool   // serve the demo page to a plain GET of "/" (-demo)
+	AdminAddr     string // admin HTTP server's address, "" none (-admin-addr)
+	ProxyProtocol bool   // every connection starts with a PROXY header (-proxy-protocol)
+	ProxyFrom     []netip.Prefix
+
+	Deflate                bool // negotiate permessage-deflate (-deflate)
+	DeflateContextTakeover bool // allow context takeover (-deflate-context-takeover)
+	DeflateLevel           int  // compression level 1..9 (-deflate-level)
+	DeflateMinSize         int  // messages shorter than this are not compressed (-deflate-min-size)
+
+	// Handler builds each connection's application when its handshake
+	// succeeds: protocol.Echo (the echo server) when nil.
+	Handler func() protocol.Handler
+	// Logger gets the start line, drain and limit events; nil discards them.
+	Logger *slog.Logger
+	// StartAttrs are added to the start line (the command's flag values).
+	StartAttrs []slog.Attr
+}
+
+// DefaultConfig is the wsreactor command's default configuration: every
+// flag at its default.
+func DefaultConfig() Config {
+	p := protocol.DefaultConfig()
+	return Config{
+		Addr:             ":8080",
+		Loops:            runtime.NumCPU(),
+		Subprotocols:     []string{"chat", "superchat"},
+		MaxMessage:       p.MaxMessageSize,
+		HandshakeTimeout: p.HandshakeTimeout,
+		PingInterval:     p.PingInterval,
+		CloseTimeout:     p.CloseTimeout,
+		WriteBufferLimit: p.WriteBufferLimit,
+		MemoryBudget:     DefaultMemoryBudget(),
+		ShutdownTimeout:  10 * time.Second,
+		Demo:             true,
+		AdminAddr:        "127.0.0.1:9090",
+		ProxyFrom:        mustParseProxyFrom(DefaultProxyFrom),
+		DeflateLevel:     protocol.DefaultDeflateLevel,
+		DeflateMinSize:   p.Deflate.MinSize,
+	}
+}
+
+// Server is a started server. Its methods are safe from any goroutine.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	r       *reactor.Reactor
+	srv     *protocol.Server
+	adm     *admin.Server   // nil without Config.AdminAddr
+	factory reactor.Factory // the listening port's (a *proxyFactory with ProxyProtocol)
+	mon     *monitor
+	stopped chan struct{} // closed when the reactor's Run has returned
+	runErr  error         // what it returned; read after stopped is closed
+	stopMon context.CancelFunc
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.r.Addr() }
+
+// AdminAddr is the admin server's address ("" when it is off).
+func (s *Server) AdminAddr() string { return s.adm.AddrString() }
+
+// Reactor is the server's reactor (for its connection and timer counts).
+func (s *Server) Reactor() *reactor.Reactor { return s.r }
+
+// Protocol is the server's protocol.Server (open connections, stats).
+func (s *Server) Protocol() *protocol.Server { return s.srv }
+
+// ProxyRefused is the number of connections refused for want of a valid
+// PROXY header from an allowed peer (0 without Config.ProxyProtocol).
+func (s *Server) ProxyRefused() int64 {
+	if f, ok := s.factory.(*proxyFactory); ok {
+		return f.Refused()
+	}
+	return 0
+}
+
+// protocolConfig is the protocol.Server's share of cfg, with maxConns as
+// resolved from the open-file limit.
+func (cfg *Config) protocolConfig(maxConns int) protocol.Config {
+	var rootPage []byte
+	if cfg.Demo {
+		rootPage = demo.Response()
+	}
+	return protocol.Config{
+		Subprotocols:     cfg.Subprotocols,
+		Origins:          cfg.Origins,
+		MaxMessageSize:   cfg.MaxMessage,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		PingInterval:     cfg.PingInterval,
+		CloseTimeout:     cfg.CloseTimeout,
+		WriteBufferLimit: cfg.WriteBufferLimit,
+		MaxConns:         maxConns,
+		MemoryBudget:     cfg.MemoryBudget,
+		Loops:            cfg.Loops, // the reactor's too: one setting
+		RootPage:         rootPage,
+		Deflate: protocol.DeflateConfig{
+			Enabled:         cfg.Deflate,
+			ContextTakeover: cfg.DeflateContextTakeover,
+			Level:           cfg.DeflateLevel,
+			MinSize:         cfg.DeflateMinSize,
+		},
+	}
+}
+
+// Start listens on cfg.Addr and serves until Shutdown or Drain; it returns
+// once the server accepts connections (and the admin server, if any,
+// answers /readyz 200).
+func Start(cfg Config) (*Server, error) {
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.NumCPU()
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	fl := cfg.FileLimit
+	if fl.Hard == 0 {
+		fl = osprobe.CurrentFileLimit()
+	}
+	maxConns, why := ResolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
+	srv := protocol.NewServer(cfg.protocolConfig(maxConns), cfg.Handler)
+
+	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(slog.NewLogLogger(logger.Handler(), slog.LevelWarn)),
+		reactor.WithReusePort(cfg.ReusePort))
+	f := newFactory(srv, cfg, logger)
+	if err := r.ListenTCP(cfg.Addr, f); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, stopped: make(chan struct{})}
+	s.mon = newMonitor(r, srv, logger, cfg.Loops)
+	var err error
+	if s.adm, err = startAdmin(cfg, r, srv, s.mon, factoryMetrics(f)...); err != nil {
+		return nil, err
+	}
+	go func() {
+		s.runErr = r.Run()
+		close(s.stopped)
+	}()
+
+	select {
+	case <-r.Started():
+	case <-s.stopped:
+		s.adm.Close(context.Background())
+		return nil, s.runErr
+	}
+	monCtx, stopMon := context.WithCancel(context.Background())
+	s.stopMon = stopMon
+	go s.mon.run(monCtx, s.adm != nil)
+	s.adm.SetReady(true)
+	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", s.adm.AddrString(), "loops", cfg.Loops,
+		slog.Group("open_files", fl.LogAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
+		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.StartAttrs)...))
+	if b := srv.Budget(); b != nil {
+		go checkBudget(r, b, logger)
+	}
+	return s, nil
+}
+
+// Run starts a server with cfg and serves until ctx is cancelled, then
+// drains it (Drain) and returns. ready, when not nil, is called once the
+// server accepts connections (tests listen on port 0 and read the address
+// from it).
+func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
+	s, err := Start(cfg)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(s)
+	}
+	select {
+	case <-s.stopped:
+		s.close()
+		return s.runErr
+	case <-ctx.Done():
+	}
+	return s.Drain()
+}
+
+// Wait blocks until the reactor has stopped (on its own, an engine error,
+// or by Drain or Shutdown) and returns what its Run returned.
+func (s *Server) Wait() error {
+	<-s.stopped
+	return s.runErr
+}
+
+// Drain is the graceful end for a load-balanced server: /readyz turns 503
+// at once, the server keeps serving for Config.DrainDelay so that the
+// balancer stops sending clients, then shuts down (Shutdown).
+func (s *Server) Drain() error {
+	s.adm.SetReady(false)
+	s.logger.Info("draining", "drain_delay", s.cfg.DrainDelay.String(), "connections", s.r.Connections())
+	if s.cfg.DrainDelay > 0 {
+		select {
+		case <-s.stopped:
+			s.close()
+			return s.runErr
+		case <-time.After(s.cfg.DrainDelay):
+		}
+	}
+	return s.Shutdown()
+}
+
+// Shutdown stops accepting, sends close 1001 to every open connection after
+// the echoes it owes (or, with Config.CloseSpread, 1012 to each at its turn
+// over the spread), waits up to Config.ShutdownTimeout for the close
+// handshakes to finish, then stops the reactor and the admin server.
+func (s *Server) Shutdown() error {
+	defer s.close()
+	start := time.Now()
+	open := s.r.Connections()
+	s.logger.Info("shutting down", "connections", open, "timeout", s.cfg.ShutdownTimeout.String(),
+		"close_spread", s.cfg.CloseSpread.String())
+	s.r.StopListening()
+	s.srv.Shutdown()
+	if s.cfg.CloseSpread > 0 {
+		if err := s.spreadCloses(s.cfg.CloseSpread); err != nil {
+			return err
+		}
+	} else {
+		s.r.ForEachProtocol(func(p reactor.Protocol) {
+			if wp, ok := p.(goingAway); ok {
+				wp.GoingAway()
+			}
+		})
+	}
+	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
+	for s.r.Connections() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-s.stopped:
+			return s.runErr
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	dropped := s.r.Connections()
+	s.logger.Info("drained", "connections", open, "closed", open-dropped, "dropped_at_timeout", dropped,
+		"seconds", time.Since(start).Seconds())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.r.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	select {
+	case <-s.stopped:
+		return s.runErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// closeSpreadTick is how often a spread close wakes to close the
+// connections whose turn has come.
+const closeSpreadTick = 10 * time.Millisecond
+
+// spreadCloses sends 1012 to every open connection, connection i of n at
+// i/n of the way through spread (in a random order, so that every event
+// loop closes some all along), each on its own loop; it returns at the end
+// of the spread, or with the reactor's error if it stops.
+func (s *Server) spreadCloses(spread time.Duration) error {
+	var (
+		mu    sync.Mutex
+		conns []goingAway
+	)
+	s.r.ForEachProtocol(func(p reactor.Protocol) {
+		if wp, ok := p.(goingAway); ok {
+			mu.Lock()
+			conns = append(conns, wp)
+			mu.Unlock()
+		}
+	})
+	rand.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
+	s.logger.Info("closing connections spread over time", "connections", len(conns), "close_spread", spread.String(), "code", 1012)
+	start := time.Now()
+	tick := time.NewTicker(closeSpreadTick)
+	defer tick.Stop()
+	for next := 0; next < len(conns); {
+		// Connection i is due at start + i*spread/n.
+		due := min(len(conns), int(float64(len(conns))*float64(time.Since(start))/float64(spread))+1)
+		for ; next < due; next++ {
+			c := conns[next]
+			c.reactorTransport().CallFromThread(c.Restarting)
+		}
+		if next == len(conns) {
+			break
+		}
+		select {
+		case <-s.stopped:
+			return s.runErr
+		case <-tick.C:
+		}
+	}
+	if rest := spread - time.Since(start); rest > 0 { // the last one's turn is at the end of the window
+		time.Sleep(rest)
+	}
+	return nil
+}
+
+// close stops the monitor and, last, the admin server, so that /healthz
+// answers through the whole drain.
+func (s *Server) close() {
+	s.stopMon()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.adm.Close(ctx); err != nil {
+		s.logger.Warn("admin server close", "err", err)
+	}
+}
+
+// attrsAny converts attrs to the ...any that slog.Group takes.
+func attrsAny(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
+}

@@ -1,0 +1,9 @@
+package browser
+
+import (
+	"testing"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }

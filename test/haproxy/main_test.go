@@ -1,0 +1,9 @@
+package haproxy
+
+import (
+	"testing"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
