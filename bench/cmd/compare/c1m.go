@@ -215,8 +215,12 @@ func parseSoftnetDrops(s string) int64 {
 }
 
 // RunC1m runs the scenario against each server in turn and writes c1m.md
-// and c1m.json into outDir.
+// and c1m.json into outDir, again after each server, so a run stopped
+// half-way keeps the servers it finished.
 func (r *Runner) RunC1m(opt C1mOptions, srvs []Server, rep *Report, outDir string) ([]C1mRow, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("compare: %v", err)
+	}
 	var rows []C1mRow
 	for _, srv := range srvs {
 		if srv.Skipped != "" {
@@ -227,24 +231,11 @@ func (r *Runner) RunC1m(opt C1mOptions, srvs []Server, rep *Report, outDir strin
 			srv.Name, row.Connected, row.StormS, thousands(row.ConnsPerSec), thousands(row.PeakPerSec), row.Retries, row.Errors,
 			thousands(row.MsgsPerSec), micros(row.P50us), micros(row.P99us), micros(row.P999us), row.RSSPerConn, row.Saturated)
 		rows = append(rows, row)
+		rep.Finished = time.Now()
+		if err := writeC1m(opt, rep, rows, outDir); err != nil {
+			return rows, err
+		}
 		time.Sleep(10 * time.Second) // TIME_WAIT and memory settle between servers
-	}
-	rep.Finished = time.Now()
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return rows, fmt.Errorf("compare: %v", err)
-	}
-	js, _ := json.MarshalIndent(struct {
-		Options C1mOptions `json:"options"`
-		Machine Machine    `json:"machine"`
-		Kernel  []string   `json:"kernel_settings"`
-		Rows    []C1mRow   `json:"rows"`
-	}{opt, rep.Machine, kernelSettings(), rows}, "", "  ")
-	if err := os.WriteFile(filepath.Join(outDir, "c1m.json"), js, 0o644); err != nil {
-		return rows, fmt.Errorf("compare: %v", err)
-	}
-	md := "# A million connections: reconnect storm and traffic (issue 18)\n\nWritten by `bench/cmd/compare -scenarios c1m`; do not edit by hand.\n\n" + c1mMarkdown(rep, opt, rows)
-	if err := os.WriteFile(filepath.Join(outDir, "c1m.md"), []byte(md), 0o644); err != nil {
-		return rows, fmt.Errorf("compare: %v", err)
 	}
 	for _, row := range rows {
 		if len(row.Failures) > 0 || row.Errors > 0 || row.Mismatches > 0 {
@@ -252,6 +243,24 @@ func (r *Runner) RunC1m(opt C1mOptions, srvs []Server, rep *Report, outDir strin
 		}
 	}
 	return rows, nil
+}
+
+// writeC1m writes c1m.json and c1m.md for the rows so far.
+func writeC1m(opt C1mOptions, rep *Report, rows []C1mRow, outDir string) error {
+	js, _ := json.MarshalIndent(struct {
+		Options C1mOptions `json:"options"`
+		Machine Machine    `json:"machine"`
+		Kernel  []string   `json:"kernel_settings"`
+		Rows    []C1mRow   `json:"rows"`
+	}{opt, rep.Machine, kernelSettings(), rows}, "", "  ")
+	if err := os.WriteFile(filepath.Join(outDir, "c1m.json"), js, 0o644); err != nil {
+		return fmt.Errorf("compare: %v", err)
+	}
+	md := "# A million connections: reconnect storm and traffic (issue 18)\n\nWritten by `bench/cmd/compare -scenarios c1m`; do not edit by hand.\n\n" + c1mMarkdown(rep, opt, rows)
+	if err := os.WriteFile(filepath.Join(outDir, "c1m.md"), []byte(md), 0o644); err != nil {
+		return fmt.Errorf("compare: %v", err)
+	}
+	return nil
 }
 
 // kernelSettings are the sysctls the storm meets, read (never changed) so
@@ -502,14 +511,14 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 
 	// The loads end on their own: the sending ones after their window, the
 	// idle ones after checking every connection.
-	wait := time.After(idleHold + 3*time.Minute - time.Since(start))
+	deadline := start.Add(idleHold + 3*time.Minute)
 	merged := hdrhistogram.New(1, 100e9, 3)
 	var maxNs int64
 	row.ErrorKinds = map[string]int{}
 	for i, l := range loads {
 		select {
 		case <-l.done:
-		case <-wait:
+		case <-time.After(time.Until(deadline)):
 			fail("wsload %d did not finish in time; killed", i)
 			_ = l.cmd.Process.Kill()
 			<-l.done
