@@ -56,6 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin HTTP server (/metrics, /healthz, /readyz, /debug/pprof/); empty turns it off")
 	fs.DurationVar(&cfg.CloseSpread, "close-spread", 0, "on SIGINT/SIGTERM, after -drain-delay, close the connections with 1012 (Service Restart) spread evenly over this long instead of with 1001 all at once, so clients reconnect over a window; -shutdown-timeout counts from its end")
+	fs.DurationVar(&cfg.UpgradeTimeout, "upgrade-timeout", 30*time.Second, "on SIGUSR2 (binary upgrade), time for the new binary to start and be ready, for it to take each batch of connections, and for connections in a handshake, a close or a compressed message to become movable; past it the upgrade fails (or those few are closed with 1001) and this process keeps serving")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 (so a load balancer stops sending clients) before closing")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log line format: text (key=value) or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "least severe log level written: debug, info, warn or error")
@@ -91,7 +92,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: -deflate-min-size %d: must not be negative", cfg.DeflateMinSize)
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0, cfg.CloseSpread < 0:
+	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0, cfg.CloseSpread < 0, cfg.UpgradeTimeout < 0:
 		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
 	}
 	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {

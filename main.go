@@ -74,7 +74,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	if cfg.Procs > 1 {
+		stopRefusing := refuseUpgrades(logger) // SIGUSR2 (upgrade.go)
 		err = runProcs(ctx, cfg, os.Args[1:], logger, nil)
+		stopRefusing()
 	} else {
 		err = serveWorker(ctx, cfg, logger, link)
 	}

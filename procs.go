@@ -142,8 +142,16 @@ func attachWorker(cfg *config) (*supervisor.Link, error) {
 func serveWorker(ctx context.Context, cfg config, logger *slog.Logger, link *supervisor.Link) error {
 	cfg.Logger = logger
 	if link == nil {
-		return service.Run(ctx, cfg.Config, nil)
+		up := watchUpgrades(logger) // SIGUSR2 (upgrade.go)
+		defer up.stop()
+		ch, err := service.HandoffFromEnv() // started by an upgrade
+		if err != nil {
+			return err
+		}
+		cfg.Handoff = ch
+		return service.Run(ctx, cfg.Config, func(s *service.Server) { up.serving(s, ch != nil) })
 	}
+	defer refuseUpgrades(logger)() // upgrade.go
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

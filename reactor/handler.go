@@ -15,6 +15,9 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action { return h.r.boot(eng) }
 // ConnectionMade.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	r := h.r
+	if a, ok := gc.Context().(*adoption); ok {
+		return nil, h.adopted(gc, a)
+	}
 	if r.refusing.Load() {
 		return nil, gnet.Close
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	// a reset that could destroy our last bytes in flight). Default 2s;
 	// negative closes right after the output drains.
 	LingerTimeout time.Duration
+	// ListenerFDs are inherited listening descriptors to listen on instead
+	// of opening sockets (WithListenerFDs, adopt.go). Default none.
+	ListenerFDs []int
 }
 
 // Option sets a field of Options.

@@ -40,9 +40,10 @@ type Reactor struct {
 	listen   net.Addr
 	reserved int // fd holding a port for WithReusePort and port 0, or -1
 
-	refusing atomic.Bool
-	conns    atomic.Int64
-	shed     shedLog // connections shed at the descriptor limit (shed.go)
+	refusing  atomic.Bool
+	adoptNext atomic.Uint64 // round-robin over loops for Adopt
+	conns     atomic.Int64
+	shed      shedLog // connections shed at the descriptor limit (shed.go)
 
 	loopsMu sync.Mutex              // held to add a loop
 	loops   atomic.Pointer[[]*loop] // copy-on-write, read by the driver and loopFor
@@ -119,7 +120,7 @@ func (r *Reactor) Run() error {
 		return nil
 	}
 
-	if r.opts.ReusePort {
+	if r.opts.ReusePort && len(r.opts.ListenerFDs) == 0 {
 		a, fd, err := reservePort(addr)
 		if err != nil {
 			return err
@@ -153,6 +154,7 @@ func (r *Reactor) gnetOptions() []gnet.Option {
 		nodelay = gnet.TCPDelay
 	}
 	return []gnet.Option{
+		gnet.WithListenerFDs(o.ListenerFDs),
 		gnet.WithNumEventLoop(o.Loops),
 		gnet.WithReusePort(o.ReusePort),
 		gnet.WithReuseAddr(true),

@@ -57,3 +57,17 @@ func ProxyRefusedBy(s *Server) map[string]int64 {
 
 // GatherTimeout bounds how long a scrape waits for the event loops.
 const GatherTimeout = gatherTimeout
+
+// DetachAndResume takes up to max movable connections off s's event loops
+// as an upgrade's batch would, then puts them back as after a batch the
+// new process did not take; it returns how many were taken and how many
+// were left on the loops.
+func DetachAndResume(s *Server, max int) (taken, left int, err error) {
+	src := &upgradeSource{s}
+	fds, recs, left, err := src.Detach(max)
+	if err != nil {
+		return 0, 0, err
+	}
+	src.Resume(fds, recs)
+	return len(fds), left, nil
+}

@@ -67,10 +67,12 @@ func newCollector(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *colle
 }
 
 // The metrics: names wsreactor_<what>_<unit>, _total for counters, base
-// units (README, "Operating it").
+// units (docs/operations.md, "Metrics").
 var (
 	descOpen = prometheus.NewDesc("wsreactor_connections_open",
 		"Upgraded WebSocket connections open now.", nil, nil)
+	descMax = prometheus.NewDesc("wsreactor_connections_max",
+		"The cap on open WebSocket connections (-max-conns, or derived from the open-file limit); past it upgrades get 503. 0 means no cap.", nil, nil)
 	descLoopOpen = prometheus.NewDesc("wsreactor_event_loop_connections_open",
 		"Upgraded WebSocket connections open now, by event loop.", []string{"loop"}, nil)
 	descTCPOpen = prometheus.NewDesc("wsreactor_tcp_connections_open",
@@ -104,7 +106,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpen, descLoopOpen, descTCPOpen, descAccepted, descResponses, descFailures,
+	for _, d := range []*prometheus.Desc{descOpen, descMax, descLoopOpen, descTCPOpen, descAccepted, descResponses, descFailures,
 		descMsgIn, descMsgOut, descBytesIn, descBytesOut, descCloses, descTimeouts, descWriteLimit, descShed, descAcceptPauses, descLag} {
 		ch <- d
 	}
@@ -132,6 +134,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	gauge(descOpen, float64(c.srv.Open()))
+	gauge(descMax, float64(c.srv.Config().MaxConns))
 	gauge(descTCPOpen, float64(c.r.Connections()))
 	counter(descAccepted, s.Accepted)
 	for i := range c.last {

@@ -34,8 +34,10 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/wsreactor/wsreactor/handoff"
 	"github.com/wsreactor/wsreactor/internal/admin"
 	"github.com/wsreactor/wsreactor/internal/demo"
 	"github.com/wsreactor/wsreactor/internal/osprobe"
@@ -90,6 +92,17 @@ type Config struct {
 	Logger *slog.Logger
 	// StartAttrs are added to the start line (the command's flag values).
 	StartAttrs []slog.Attr
+
+	// UpgradeTimeout bounds a binary upgrade (Server.Upgrade) on both
+	// sides: the new process's start, each batch, the wait for connections
+	// that cannot move yet; 0 means DefaultUpgradeTimeout (-upgrade-timeout).
+	UpgradeTimeout time.Duration
+	// Handoff, when not nil, makes Start take over from the process that
+	// started this one by Upgrade (HandoffFromEnv): it listens on that
+	// process's listening socket and adopts its connections, instead of
+	// opening Addr. The admin server starts once the old process has freed
+	// its address.
+	Handoff *handoff.Chan
 }
 
 // DefaultConfig is the wsreactor command's default configuration: every
@@ -112,6 +125,7 @@ func DefaultConfig() Config {
 		ProxyFrom:        mustParseProxyFrom(DefaultProxyFrom),
 		DeflateLevel:     protocol.DefaultDeflateLevel,
 		DeflateMinSize:   p.Deflate.MinSize,
+		UpgradeTimeout:   DefaultUpgradeTimeout,
 	}
 }
 
@@ -127,6 +141,13 @@ type Server struct {
 	stopped chan struct{} // closed when the reactor's Run has returned
 	runErr  error         // what it returned; read after stopped is closed
 	stopMon context.CancelFunc
+
+	um        *upgradeMetrics
+	upgrading atomic.Bool   // an upgrade (or this process's takeover) is running
+	upgraded  chan struct{} // closed when an Upgrade has succeeded
+	tookOver  chan error    // Config.Handoff: the takeover's result, once
+	stopLate  chan struct{} // closed to stop a late admin server (serveAdminLate)
+	closeOnce sync.Once
 }
 
 // Addr is the address the server listens on.
@@ -196,17 +217,31 @@ func Start(cfg Config) (*Server, error) {
 	maxConns, why := ResolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
 	srv := protocol.NewServer(cfg.protocolConfig(maxConns), cfg.Handler)
 
-	r := reactor.New(reactor.WithLoops(cfg.Loops), reactor.WithLogger(slog.NewLogLogger(logger.Handler(), slog.LevelWarn)),
-		reactor.WithReusePort(cfg.ReusePort))
+	ropts := []reactor.Option{reactor.WithLoops(cfg.Loops), reactor.WithLogger(slog.NewLogLogger(logger.Handler(), slog.LevelWarn)),
+		reactor.WithReusePort(cfg.ReusePort)}
+	var take *takeover
+	if cfg.Handoff != nil {
+		take = startTakeover(cfg.Handoff, cfg.UpgradeTimeout)
+		fds, err := take.listeners()
+		if err != nil {
+			return nil, err
+		}
+		ropts = append(ropts, reactor.WithListenerFDs(fds))
+	}
+	r := reactor.New(ropts...)
 	f := newFactory(srv, cfg, logger)
 	if err := r.ListenTCP(cfg.Addr, f); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, stopped: make(chan struct{})}
+	s := &Server{cfg: cfg, logger: logger, r: r, srv: srv, factory: f, stopped: make(chan struct{}),
+		um: new(upgradeMetrics), upgraded: make(chan struct{}), stopLate: make(chan struct{}), tookOver: make(chan error, 1)}
 	s.mon = newMonitor(r, srv, logger, cfg.Loops)
+	metrics := append(factoryMetrics(f), s.um)
 	var err error
-	if s.adm, err = startAdmin(cfg, r, srv, s.mon, factoryMetrics(f)...); err != nil {
-		return nil, err
+	if take == nil {
+		if s.adm, err = startAdmin(cfg, r, srv, s.mon, metrics...); err != nil {
+			return nil, err
+		}
 	}
 	go func() {
 		s.runErr = r.Run()
@@ -217,7 +252,18 @@ func Start(cfg Config) (*Server, error) {
 	case <-r.Started():
 	case <-s.stopped:
 		s.adm.Close(context.Background())
+		if take != nil {
+			take.listening <- nil
+		}
 		return nil, s.runErr
+	}
+	if take != nil {
+		s.upgrading.Store(true) // no upgrade of this process until it has taken everything
+		take.listening <- &adopter{r: r, srv: srv, logger: logger}
+		go take.finish(s)
+		if cfg.AdminAddr != "" {
+			go s.serveAdminLate(metrics, s.stopLate)
+		}
 	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	s.stopMon = stopMon
@@ -249,6 +295,12 @@ func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 		s.close()
 		return s.runErr
 	case <-ctx.Done():
+	case <-s.upgraded:
+		// Every movable connection belongs to the new process: free the
+		// admin address for it, close the few left (they could not move in
+		// time) as a shutdown would, and return.
+		s.closeAdmin()
+		return s.shutdown(0)
 	}
 	return s.Drain()
 }
@@ -281,16 +333,20 @@ func (s *Server) Drain() error {
 // the echoes it owes (or, with Config.CloseSpread, 1012 to each at its turn
 // over the spread), waits up to Config.ShutdownTimeout for the close
 // handshakes to finish, then stops the reactor and the admin server.
-func (s *Server) Shutdown() error {
+func (s *Server) Shutdown() error { return s.shutdown(s.cfg.CloseSpread) }
+
+// shutdown is Shutdown with the close spread over spread (0: all at once,
+// for the few connections an upgrade leaves behind).
+func (s *Server) shutdown(spread time.Duration) error {
 	defer s.close()
 	start := time.Now()
 	open := s.r.Connections()
 	s.logger.Info("shutting down", "connections", open, "timeout", s.cfg.ShutdownTimeout.String(),
-		"close_spread", s.cfg.CloseSpread.String())
+		"close_spread", spread.String())
 	s.r.StopListening()
 	s.srv.Shutdown()
-	if s.cfg.CloseSpread > 0 {
-		if err := s.spreadCloses(s.cfg.CloseSpread); err != nil {
+	if spread > 0 {
+		if err := s.spreadCloses(spread); err != nil {
 			return err
 		}
 	} else {
@@ -375,11 +431,19 @@ func (s *Server) spreadCloses(spread time.Duration) error {
 // answers through the whole drain.
 func (s *Server) close() {
 	s.stopMon()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.adm.Close(ctx); err != nil {
-		s.logger.Warn("admin server close", "err", err)
-	}
+	s.closeAdmin()
+}
+
+// closeAdmin stops the admin server (the late one too); again does nothing.
+func (s *Server) closeAdmin() {
+	s.closeOnce.Do(func() {
+		close(s.stopLate)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := s.adm.Close(ctx); err != nil {
+			s.logger.Warn("admin server close", "err", err)
+		}
+	})
 }
 
 // attrsAny converts attrs to the ...any that slog.Group takes.

@@ -27,12 +27,14 @@ var rules = []rule{
 	{pkg: "inflate"},
 	{pkg: "proxyproto"},
 	{pkg: "protocol/handshake"},
+	// Moving live connections between processes: descriptors and bytes.
+	{pkg: "handoff", external: []string{"golang.org/x/sys/"}},
 	// The WebSocket state machine: the codecs, never the reactor.
 	{pkg: "protocol", module: []string{"frame", "inflate", "protocol/handshake"}, external: []string{"github.com/klauspost/compress/"}},
 	// The reactor: gnet, nothing of WebSocket.
 	{pkg: "reactor", external: []string{"github.com/panjf2000/gnet/", "golang.org/x/sys/"}},
 	// The importable server joins them.
-	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "internal/admin", "internal/demo", "internal/osprobe"},
+	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "handoff", "internal/admin", "internal/demo", "internal/osprobe"},
 		external: []string{"github.com/prometheus/", "golang.org/x/sys/"}},
 	// The command: flags and process-wide settings over service.
 	{pkg: "", module: []string{"service", "reactor", "internal/admin", "internal/envflag", "internal/osprobe", "internal/supervisor"},

@@ -46,6 +46,7 @@ type engine struct {
 		ctx context.Context
 	}
 	shedder *acceptShedder // wsreactor patch: sheds connections when out of descriptors
+	running atomic.Bool    // wsreactor patch: start has registered every loop and listener (handoff_unix.go)
 }
 
 func (eng *engine) isShutdown() bool {
@@ -272,6 +273,7 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)
 		return err
 	}
+	eng.running.Store(true) // wsreactor patch
 	defer eng.stop(rootCtx, e)
 
 	for _, addr := range addrs {

@@ -124,7 +124,11 @@ func initListener(network, addr string, options *Options) (ln *listener, err err
 	}
 
 	ln = &listener{network: network, address: addr, sockOptInts: sockOptInts, sockOptStrs: sockOptStrs}
-	err = ln.open()
+	if inherited, ierr := ln.openInherited(options); inherited { // wsreactor patch: WithListenerFDs
+		err = ierr
+	} else {
+		err = ln.open()
+	}
 
 	if options.TCPKeepAlive > 0 && ln.network == "tcp" &&
 		(runtime.GOOS == "linux" || runtime.GOOS == "freebsd" || runtime.GOOS == "dragonfly") {

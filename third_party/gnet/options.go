@@ -157,6 +157,9 @@ type Options struct {
 	// 1MB is used. The value of EdgeTriggeredIOChunk must be a power of 2,
 	// otherwise, it will be rounded up to the nearest power of 2.
 	EdgeTriggeredIOChunk int
+
+	// listenerFDs: inherited listening descriptors (WithListenerFDs; wsreactor patch).
+	listenerFDs *inheritedFDs
 }
 
 // WithOptions sets up all options.

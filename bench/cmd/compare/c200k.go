@@ -220,7 +220,7 @@ func (r *Runner) RunC200k(opt C200kOptions, srvs []Server, rep *Report, outDir s
 	if err := os.WriteFile(filepath.Join(outDir, "c200k.json"), js, 0o644); err != nil {
 		return rows, fmt.Errorf("compare: %v", err)
 	}
-	md := "# 200,000 connections (issue 8)\n\nWritten by `bench/cmd/compare -scenarios c200k`; do not edit by hand.\n\n" + c200kMarkdown(rep, opt, rows, srvs, "##")
+	md := "# 200,000 connections\n\nWritten by `bench/cmd/compare -scenarios c200k`; do not edit by hand.\n\n" + c200kMarkdown(rep, opt, rows, srvs, "##")
 	if err := os.WriteFile(filepath.Join(outDir, "c200k.md"), []byte(md), 0o644); err != nil {
 		return rows, fmt.Errorf("compare: %v", err)
 	}
@@ -476,14 +476,14 @@ func c200kMarkdown(rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server
 	return b.String()
 }
 
-// c200kBegin and c200kEnd mark the section of a README the run fills.
+// c200kBegin and c200kEnd mark the section of docs/benchmarks.md the run fills.
 const (
 	c200kBegin = "<!-- c200k:begin -->"
 	c200kEnd   = "<!-- c200k:end -->"
 )
 
-// fillC200kReadme replaces the c200k section of the README at path, if it
+// fillC200kReadme replaces the c200k section of the page at path, if it
 // has the markers.
 func fillC200kReadme(path string, rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server) error {
-	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "####"), false)
+	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "###"), false)
 }

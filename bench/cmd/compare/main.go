@@ -43,7 +43,7 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	var (
 		quick      = fs.Bool("quick", false, "a few seconds: wsreactor and the TCP ceiling, two short scenarios, one round, results in a temporary directory")
-		soak       = fs.Bool("soak", false, "run issue 4's soak against wsreactor instead of the comparison; writes soak.md and soak.csv")
+		soak       = fs.Bool("soak", false, "run the soak against wsreactor instead of the comparison; writes soak.md and soak.csv")
 		outDir     = fs.String("out", "", "directory for the results (default: bench/results; with -quick a new temporary directory)")
 		rounds     = fs.Int("rounds", 3, "rounds per scenario and server; the tables show medians")
 		duration   = fs.Duration("duration", 5*time.Second, "measured window of each run (scenarios may set their own)")
@@ -57,9 +57,9 @@ func run(args []string) int {
 		benchDir   = fs.String("bench-dir", "", "the bench module's directory (default: found from the working directory)")
 		keep       = fs.Bool("keep", false, "keep the temporary directory of binaries and logs")
 		wsloadBin  = fs.String("wsload", "", "use this wsload binary instead of building ./cmd/wsload")
-		replot     = fs.String("replot", "", "only redraw results.md and the charts (and the README section) from DIR/results.json")
+		replot     = fs.String("replot", "", "only redraw results.md and the charts (and the section of docs/benchmarks.md) from DIR/results.json")
 		chartExt   = fs.String("chart", "svg", "chart format: svg or png")
-		readme     = fs.Bool("readme", true, "fill the results section of bench/README.md (only when writing to bench/results)")
+		readme     = fs.Bool("readme", true, "fill the results sections of docs/benchmarks.md (only when writing to bench/results)")
 		soakConns  = fs.Int("soak-conns", 15000, "-soak: connections")
 		soakDur    = fs.Duration("soak-duration", 10*time.Minute, "-soak: measured window")
 		soakEvery  = fs.Duration("soak-interval", 10*time.Second, "-soak: sampling period")
@@ -242,10 +242,8 @@ func run(args []string) int {
 		rows, err := r.RunC200k(c200k, srvs, rep, out)
 		logf("c200k written to %s", filepath.Join(out, "c200k.md"))
 		if *readme && sameDir(out, resultsDir) {
-			for _, readmePath := range []string{filepath.Join(dir, "README.md"), filepath.Join(filepath.Dir(dir), "README.md")} {
-				if ferr := fillC200kReadme(readmePath, rep, c200k, rows, srvs); ferr != nil {
-					logf("%v", ferr)
-				}
+			if ferr := fillC200kReadme(benchmarksPage(dir), rep, c200k, rows, srvs); ferr != nil {
+				logf("%v", ferr)
 			}
 		}
 		if err != nil {
@@ -312,7 +310,7 @@ func run(args []string) int {
 }
 
 // replotDir redraws results.md and the charts of dir from its results.json,
-// and the README's results section when dir is bench/results.
+// and the results section of docs/benchmarks.md when dir is bench/results.
 func replotDir(dir, resultsDir string, readme bool, logf func(string, ...any)) int {
 	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
@@ -370,18 +368,16 @@ func findBenchDir(dir string) (string, error) {
 	}
 }
 
-// fillReadmes fills the results section of bench/README.md, and of the
-// repository's README.md when it has the same markers (charts linked from
-// there as bench/results/...).
+// benchmarksPage is the page whose marked sections the runs fill: the
+// repository's docs/benchmarks.md (bench/README.md keeps the harness).
+func benchmarksPage(benchDir string) string {
+	return filepath.Join(filepath.Dir(benchDir), "docs", "benchmarks.md")
+}
+
+// fillReadmes fills the results section of docs/benchmarks.md (charts
+// linked from there as ../bench/results/...).
 func fillReadmes(benchDir string, rep *Report) error {
-	if err := FillReadme(filepath.Join(benchDir, "README.md"), rep, "results/"); err != nil {
-		return err
-	}
-	root := filepath.Join(filepath.Dir(benchDir), "README.md")
-	if b, err := os.ReadFile(root); err == nil && strings.Contains(string(b), readmeBegin) {
-		return FillReadme(root, rep, "bench/results/")
-	}
-	return nil
+	return FillReadme(benchmarksPage(benchDir), rep, "../bench/results/")
 }
 
 // pinning checks that the CPUs can be pinned: without taskset nothing is,
