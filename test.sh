@@ -42,7 +42,7 @@ if ((${#need_apt[@]})); then
 		echo "missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) or their tests are skipped"
 	fi
 fi
-for dir in test/interop/testdata/node bench/peers/nodews; do
+for dir in test/interop/testdata/node bench/peers/nodews bench/peers/uws; do
 	if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null 2>&1; then
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
 	fi

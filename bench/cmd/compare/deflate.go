@@ -92,6 +92,9 @@ func DeflateServers() []Server {
 		case NodeWS:
 			s.args = append(s.args, "-deflate", "-deflate-level", "1")
 			s.Config = "as in the main comparison, with perMessageDeflate { serverNoContextTakeover, clientNoContextTakeover, zlibDeflateOptions { level 1 } }; ws's defaults otherwise: threshold 1024 B (our messages are not below it), window 15 bits, memLevel 8, concurrencyLimit 10 (zlib runs on libuv's thread pool, pinned to the same CPU)"
+		case UWS:
+			s.args = append(s.args, "-deflate")
+			s.Config = "as in the main comparison, with compression SHARED_COMPRESSOR | SHARED_DECOMPRESSOR: one deflate and one inflate stream per event loop, no context takeover either way, every echo sent with compress=true; uWS has no option for the zlib level"
 		case Twisted:
 			s.args = append(s.args, "-deflate")
 			s.Config = "as in the main comparison, with perMessageCompressionAccept accepting the offer with no context takeover either way (PerMessageDeflateOfferAccept); Autobahn 22.7 compresses at zlib's default level 6 and has no option for the level"
