@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/internal/supervisor"
 )
 
@@ -43,7 +44,7 @@ func startProcsAdmin(cfg config, sup *supervisor.Supervisor) (*admin.Server, err
 		return nil, nil
 	}
 	local := prometheus.NewRegistry()
-	local.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	local.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildinfo.Read().Collector())
 	return admin.Listen(cfg.AdminAddr, &admin.Federation{
 		LabelName: "worker",
 		Local:     local,

@@ -35,11 +35,18 @@ func TestParseFlagsRejects(t *testing.T) {
 		args     []string
 		want     string
 	}{
-		{"WSREACTOR_MAX_MESSAGE", "lots", nil, `WSREACTOR_MAX_MESSAGE="lots"`},
-		{"WSREACTOR_LOOPS", "0", nil, "-loops 0"},
-		{"WSREACTOR_LOG_FORMAT", "xml", nil, `-log-format "xml"`},
-		{"WSREACTOR_LOG_LEVEL", "loud", nil, `-log-level "loud"`},
-		{"", "", []string{"-log-format", "yaml"}, `-log-format "yaml"`},
+		{"WSREACTOR_MAX_MESSAGE", "lots", nil, `wsreactor: WSREACTOR_MAX_MESSAGE="lots" (for -max-message): want a number of bytes, or a number with a unit of 1024`},
+		{"WSREACTOR_MAX_MESSAGE", "64MB", nil, `WSREACTOR_MAX_MESSAGE="64MB" (for -max-message): MB is ambiguous`},
+		{"WSREACTOR_PING_INTERVAL", "30", nil, `wsreactor: WSREACTOR_PING_INTERVAL="30" (for -ping-interval): want a duration with a unit, like 30s`},
+		{"WSREACTOR_LOOPS", "0", nil, "wsreactor: WSREACTOR_LOOPS=0: need at least 1"},
+		{"", "", []string{"-loops", "0"}, "wsreactor: -loops 0: need at least 1"},
+		{"WSREACTOR_LOG_FORMAT", "xml", nil, `wsreactor: WSREACTOR_LOG_FORMAT="xml": want text or json`},
+		{"WSREACTOR_LOG_LEVEL", "loud", nil, `wsreactor: WSREACTOR_LOG_LEVEL="loud": want debug, info, warn or error`},
+		{"", "", []string{"-log-format", "yaml"}, `wsreactor: -log-format "yaml": want text or json`},
+		{"WSREACTOR_CLOSE_TIMEOUT", "-1s", nil, `wsreactor: WSREACTOR_CLOSE_TIMEOUT=-1s: must not be negative`},
+		{"WSREACTOR_PROCS", "300", nil, `wsreactor: WSREACTOR_PROCS=300: want 1 to 256`},
+		{"WSREACTOR_WRITE_BUFFER_LIMIT", "0", nil, `wsreactor: WSREACTOR_WRITE_BUFFER_LIMIT=0: need at least 1`},
+		{"", "", []string{"-max-message", "lots"}, `wsreactor: -max-message "lots": want a number of bytes`},
 	} {
 		if tc.env != "" {
 			t.Setenv(tc.env, tc.val)

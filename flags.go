@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/wsreactor/wsreactor/internal/bytesize"
 	"github.com/wsreactor/wsreactor/internal/envflag"
+	"github.com/wsreactor/wsreactor/internal/supervisor"
+	"github.com/wsreactor/wsreactor/protocol/handshake"
 	"github.com/wsreactor/wsreactor/service"
 )
 
@@ -20,13 +25,24 @@ type config struct {
 	LogFormat  string // text or json
 	LogLevel   string // debug, info, warn or error
 	Procs      int    // worker processes on one port (procs.go); 1: this process serves
+	Version    bool   // -version: print the version and exit
 
-	workerAdminDir string // -procs parent: directory of the workers' admin sockets (admin.go), not a flag
+	workerAdminDir string          // -procs parent: directory of the workers' admin sockets (admin.go), not a flag
+	strayEnv       []envflag.Stray // WSREACTOR_* variables that name no flag: warned about at start
+	adminAddrGiven bool            // -admin-addr set on the command line or in the environment: a failure to listen is fatal
 }
 
 // envPrefix starts the environment variable of every flag: -max-message is
 // also read from WSREACTOR_MAX_MESSAGE (see package envflag).
 const envPrefix = "WSREACTOR"
+
+// notFlagEnv are the WSREACTOR_* variables that are no flag's: the program
+// sets them for itself (the worker index of -procs, the handoff socket of
+// an upgrade's new process). Every other
+// WSREACTOR_* variable that names no flag is warned about at start
+// (envflag.Strays): a misspelled one would be ignored without a word. A new
+// internal variable must be added here.
+var notFlagEnv = []string{supervisor.EnvWorker, service.HandoffEnv}
 
 // newFlagSet returns an empty flag set for parseFlags, for tests.
 func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("wsreactor", flag.ContinueOnError) }
@@ -42,15 +58,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "TCP address to listen on")
 	fs.IntVar(&cfg.Loops, "loops", runtime.NumCPU(), "number of event loops")
 	fs.StringVar(&subprotocols, "subprotocols", "chat,superchat", "comma-separated subprotocols the server supports, in no particular order (the client's order of preference wins)")
-	fs.StringVar(&origins, "origins", "", "comma-separated allow-list of Origin values; empty allows every origin")
-	fs.Int64Var(&cfg.MaxMessage, "max-message", 64<<20, "largest message in bytes (close 1009 past it); 0 means no limit")
+	fs.StringVar(&origins, "origins", "", "comma-separated allow-list of origins as browsers send them, scheme://host[:port] (https://example.com, http://localhost:8080) or null; empty allows every origin")
+	bytesize.Int64Var(fs, &cfg.MaxMessage, "max-message", 64<<20, "largest message, a `size` in bytes or with a unit of 1024 (512KiB, 64MiB, 1GiB; close 1009 past it); 0 means no limit")
 	fs.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete the opening handshake; 0 means none")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 30*time.Second, "ping a connection silent this long, close it if still silent after another interval; 0 turns it off")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 5*time.Second, "time to wait for the client's close frame after the server's, before dropping TCP")
-	fs.IntVar(&cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "bytes of unsent output a connection may have before it is closed with 1008")
+	bytesize.IntVar(fs, &cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "unsent output a connection may have before it is closed with 1008 (a `size`, like -max-message)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 with Retry-After (0 derives it from the open-file limit, -1 means no cap)")
 	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
-	fs.Int64Var(&cfg.MemoryBudget, "memory-budget", service.DefaultMemoryBudget(), "bytes of output, echo slack and partial input that clients may make the server hold, over all connections; 0 means no budget; the default is a quarter of physical or cgroup memory")
+	bytesize.Int64Var(fs, &cfg.MemoryBudget, "memory-budget", service.DefaultMemoryBudget(), "output, echo slack and partial input that clients may make the server hold, over all connections (a `size`); 0 means no budget; the default is a quarter of physical or cgroup memory")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, time to wait for close handshakes before exiting")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the run to this file (written at exit: stop the server with SIGINT or SIGTERM)")
 	fs.BoolVar(&cfg.Demo, "demo", true, `serve the demo page to a plain GET of "/" (without Upgrade); false answers it 426 like any other plain GET`)
@@ -66,45 +82,56 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.Deflate, "deflate", false, "negotiate permessage-deflate (RFC 7692) with clients that offer it")
 	fs.BoolVar(&cfg.DeflateContextTakeover, "deflate-context-takeover", false, "with -deflate, keep the compression window between messages where the client allows it (measured: about 200 KiB more per idle connection at level 1, 720 KiB at level 9)")
 	fs.IntVar(&cfg.DeflateLevel, "deflate-level", 1, "with -deflate, compression level 1 (fastest) to 9 (smallest)")
-	fs.IntVar(&cfg.DeflateMinSize, "deflate-min-size", 128, "with -deflate, whole messages shorter than this many bytes are sent uncompressed (0 compresses all)")
-	// Define every flag above this line: each gets its WSREACTOR_* variable.
-	if err := envflag.Parse(fs, envPrefix, args, nil); err != nil {
-		return cfg, err
+	bytesize.IntVar(fs, &cfg.DeflateMinSize, "deflate-min-size", 128, "with -deflate, whole messages shorter than this `size` are sent uncompressed (0 compresses all)")
+	envflag.CommandLineBool(fs, &cfg.Version, "version", "print the version (module version, VCS revision and time, Go version) and exit")
+	// Define every flag above this line: each gets its WSREACTOR_* variable
+	// (but -version).
+	src, err := envflag.Parse(fs, envPrefix, args, nil)
+	if err != nil {
+		return cfg, fmt.Errorf("wsreactor: %w", err)
 	}
+	if cfg.Version {
+		return cfg, nil // the other settings do not matter
+	}
+	fs.Visit(func(f *flag.Flag) { cfg.adminAddrGiven = cfg.adminAddrGiven || f.Name == "admin-addr" }) // command line or environment
+	cfg.strayEnv = envflag.Strays(fs, envPrefix, os.Environ(), notFlagEnv...)
 	fs.VisitAll(func(f *flag.Flag) { cfg.StartAttrs = append(cfg.StartAttrs, slog.String(f.Name, f.Value.String())) })
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("wsreactor: unexpected arguments %q", fs.Args())
 	}
 	cfg.Subprotocols = splitList(subprotocols)
 	cfg.Origins = splitList(origins)
+	for _, o := range cfg.Origins {
+		var oe *handshake.OriginError
+		if err := handshake.CheckOrigin(o); errors.As(err, &oe) {
+			return cfg, fmt.Errorf("wsreactor: %s: %q is not an origin: %s", src.Describe("origins"), oe.Origin, oe.Reason)
+		}
+	}
 	switch {
 	case cfg.Loops < 1:
-		return cfg, fmt.Errorf("wsreactor: -loops %d: need at least 1", cfg.Loops)
-	case cfg.MaxMessage < 0:
-		return cfg, fmt.Errorf("wsreactor: -max-message %d: must not be negative", cfg.MaxMessage)
+		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("loops"))
 	case cfg.WriteBufferLimit < 1:
-		return cfg, fmt.Errorf("wsreactor: -write-buffer-limit %d: need at least 1", cfg.WriteBufferLimit)
+		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("write-buffer-limit"))
 	case cfg.MaxConns < -1:
-		return cfg, fmt.Errorf("wsreactor: -max-conns %d: need -1 (no cap), 0 (from the open-file limit) or a positive count", cfg.MaxConns)
-	case cfg.MemoryBudget < 0:
-		return cfg, fmt.Errorf("wsreactor: -memory-budget %d: must not be negative", cfg.MemoryBudget)
-	case cfg.DeflateMinSize < 0:
-		return cfg, fmt.Errorf("wsreactor: -deflate-min-size %d: must not be negative", cfg.DeflateMinSize)
+		return cfg, fmt.Errorf("wsreactor: %s: need -1 (no cap), 0 (from the open-file limit) or a positive count", src.Describe("max-conns"))
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
-		return cfg, fmt.Errorf("wsreactor: -deflate-level %d: want 1 to 9", cfg.DeflateLevel)
-	case cfg.HandshakeTimeout < 0, cfg.PingInterval < 0, cfg.CloseTimeout < 0, cfg.ShutdownTimeout < 0, cfg.DrainDelay < 0, cfg.CloseSpread < 0, cfg.UpgradeTimeout < 0:
-		return cfg, fmt.Errorf("wsreactor: durations must not be negative")
+		return cfg, fmt.Errorf("wsreactor: %s: want 1 to 9", src.Describe("deflate-level"))
+	}
+	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread", "upgrade-timeout"} {
+		if d := fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration); d < 0 {
+			return cfg, fmt.Errorf("wsreactor: %s: must not be negative", src.Describe(name))
+		}
 	}
 	if err := cfg.parseProxyFlags(fs, proxyFrom); err != nil {
 		return cfg, err
 	}
 	if err := checkLogFormat(cfg.LogFormat); err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("wsreactor: %s: %w", src.Describe("log-format"), err)
 	}
 	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("wsreactor: %s: %w", src.Describe("log-level"), err)
 	}
-	if err := checkProcs(cfg); err != nil {
+	if err := checkProcs(cfg, src); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -139,4 +166,28 @@ func (cfg *config) parseProxyFlags(fs *flag.FlagSet, proxyFrom string) error {
 		return fmt.Errorf("wsreactor: -proxy-from %q: %w", proxyFrom, err)
 	}
 	return nil
+}
+
+// warnStrayEnv logs a warning for each WSREACTOR_* variable that names no
+// flag, with the flag variable it may be a misspelling of.
+func warnStrayEnv(logger *slog.Logger, strays []envflag.Stray) {
+	for _, s := range strays {
+		attrs := []any{"var", s.Name}
+		if s.Nearest != "" {
+			attrs = append(attrs, "did_you_mean", s.Nearest)
+		}
+		logger.Warn("environment variable names no flag: ignored", attrs...)
+	}
+}
+
+// adminUnavailable is service.Config.AdminUnavailable for an -admin-addr
+// left at its default: another program, or another wsreactor, may hold
+// 127.0.0.1:9090, and the admin server is auxiliary, so the command warns
+// and serves WebSockets anyway. An address given explicitly stays fatal.
+func adminUnavailable(logger *slog.Logger, addr string) func(error) {
+	return func(err error) {
+		logger.Warn("admin server not started: its default address is taken; serving WebSockets without /metrics, /healthz and /readyz",
+			"admin_addr", addr, "err", err,
+			"hint", "-admin-addr 127.0.0.1:0 picks a free port (the start line says which), -admin-addr '' turns the admin server off")
+	}
 }

@@ -41,7 +41,7 @@ func TestMemoryBudgetFlag(t *testing.T) {
 	if cfg, err := parseFlags(newFlagSet(), []string{"-memory-budget", "0"}); err != nil || cfg.MemoryBudget != 0 {
 		t.Errorf("-memory-budget 0: %d, %v; want 0 (off)", cfg.MemoryBudget, err)
 	}
-	if _, err := parseFlags(newFlagSet(), []string{"-memory-budget", "-1"}); err == nil || !strings.Contains(err.Error(), "-memory-budget -1") {
+	if _, err := parseFlags(newFlagSet(), []string{"-memory-budget", "-1"}); err == nil || !strings.Contains(err.Error(), `-memory-budget "-1": negative`) {
 		t.Errorf("-memory-budget -1: %v; want an error quoting it", err)
 	}
 }

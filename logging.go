@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,7 +20,7 @@ var logFormats = []string{"text", "json"}
 func parseLogLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("wsreactor: -log-level %q: want debug, info, warn or error", s)
+		return 0, errors.New("want debug, info, warn or error")
 	}
 	return l, nil
 }
@@ -32,7 +32,7 @@ func checkLogFormat(s string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("wsreactor: -log-format %q: want %s", s, strings.Join(logFormats, " or "))
+	return errors.New("want " + strings.Join(logFormats, " or "))
 }
 
 // newLogger returns the command's logger writing to w in cfg's format at

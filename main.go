@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,21 +36,35 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/internal/osprobe"
 	"github.com/wsreactor/wsreactor/service"
 )
 
 func main() {
-	cfg, err := parseFlags(flag.CommandLine, os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	cfg, err := parseFlags(newFlagSet(), os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0) // the usage is written
+	case err != nil:
+		// The one error, not the whole usage in which it would be lost.
+		fmt.Fprintf(os.Stderr, "%v\nrun 'wsreactor -h' for every flag and its WSREACTOR_* variable\n", err)
 		os.Exit(2)
+	case cfg.Version:
+		fmt.Println(buildinfo.Read())
+		os.Exit(0)
 	}
 	logger := newLogger(os.Stderr, cfg)
 	link, err := attachWorker(&cfg) // nil unless a worker of -procs
 	if err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
+	}
+	if link == nil { // a worker's parent has warned already
+		warnStrayEnv(logger, cfg.strayEnv)
+	}
+	if !cfg.adminAddrGiven && link == nil {
+		cfg.AdminUnavailable = adminUnavailable(logger, cfg.AdminAddr)
 	}
 	if os.Getenv("GOGC") == "" {
 		// The echo path allocates nothing, so garbage comes only from
@@ -80,7 +95,12 @@ func main() {
 	}
 	stop()
 	stopProfile()
-	if err != nil {
+	var startErr *service.StartError
+	switch {
+	case errors.As(err, &startErr):
+		logger.Error("start failed", "err", err)
+		os.Exit(1)
+	case err != nil:
 		logger.Error("stopped", "err", err)
 		os.Exit(1)
 	}

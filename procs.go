@@ -14,6 +14,8 @@ import (
 
 	"github.com/wsreactor/wsreactor/handoff"
 	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
+	"github.com/wsreactor/wsreactor/internal/envflag"
 	"github.com/wsreactor/wsreactor/internal/supervisor"
 	"github.com/wsreactor/wsreactor/reactor"
 	"github.com/wsreactor/wsreactor/service"
@@ -47,11 +49,11 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	os.Unsetenv(envProcsAddr)
 	addr, release, err := reactor.ReservePort(cfg.Addr)
 	if err != nil {
-		return err
+		return &service.StartError{Err: err}
 	}
 	defer release()
 	if cfg.workerAdminDir, err = makeWorkerAdminDir(cfg); err != nil { // procs_admin.go
-		return err
+		return &service.StartError{Err: err}
 	}
 	if cfg.workerAdminDir != "" {
 		defer os.RemoveAll(cfg.workerAdminDir)
@@ -67,7 +69,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	}
 	sup, err := supervisor.New(scfg)
 	if err != nil {
-		return err
+		return &service.StartError{Err: err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -75,8 +77,11 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 	defer up.stop()
 	var adm *admin.Server
 	if succ == nil {
-		if adm, err = startProcsAdmin(cfg, sup); err != nil {
-			return err
+		adm, err = startProcsAdmin(cfg, sup)
+		if err != nil && cfg.AdminUnavailable != nil {
+			cfg.AdminUnavailable(err) // the default address is taken: serve without it
+		} else if err != nil {
+			return &service.StartError{Err: err}
 		}
 	}
 	admc := make(chan *admin.Server, 1) // the admin server, once it listens
@@ -102,7 +107,7 @@ func runProcs(ctx context.Context, cfg config, args []string, logger *slog.Logge
 			up.serving()
 			adm.SetReady(true)
 			logger.Info("listening", "addr", addr, "admin_addr", adm.AddrString(), "procs", cfg.Procs, "loops", cfg.Loops,
-				slog.Group("config", attrsAny(cfg.StartAttrs)...))
+				"version", buildinfo.Read().Version, slog.Group("config", attrsAny(cfg.StartAttrs)...))
 			if started != nil {
 				started(sup)
 			}
@@ -339,12 +344,12 @@ func handOverOnRequest(s *service.Server, link *supervisor.Link, logger *slog.Lo
 }
 
 // checkProcs validates -procs against the other flags.
-func checkProcs(cfg config) error {
+func checkProcs(cfg config, src *envflag.Sources) error {
 	switch {
 	case cfg.Procs < 1 || cfg.Procs > maxProcs:
-		return fmt.Errorf("wsreactor: -procs %d: want 1 to %d", cfg.Procs, maxProcs)
+		return fmt.Errorf("wsreactor: %s: want 1 to %d", src.Describe("procs"), maxProcs)
 	case cfg.Procs > 1 && cfg.MaxConns > 0 && cfg.MaxConns < cfg.Procs:
-		return fmt.Errorf("wsreactor: -max-conns %d with -procs %d: the limit is split over the workers, so it needs at least one per worker", cfg.MaxConns, cfg.Procs)
+		return fmt.Errorf("wsreactor: %s with %s: the limit is split over the workers, so it needs at least one per worker", src.Describe("max-conns"), src.Describe("procs"))
 	}
 	return nil
 }

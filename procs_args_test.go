@@ -27,7 +27,7 @@ func TestShareAddsUp(t *testing.T) {
 // parent's configuration with the resolved address, one process, its share
 // of -max-conns and its own profile file.
 func TestWorkerArgs(t *testing.T) {
-	args := []string{"-addr", "127.0.0.1:0", "-procs", "3", "-loops", "1", "-max-conns", "10", "-origins", "a,b", "-cpuprofile", "cpu.pprof", "-admin-addr", "127.0.0.1:9090"}
+	args := []string{"-addr", "127.0.0.1:0", "-procs", "3", "-loops", "1", "-max-conns", "10", "-origins", "https://a.example,null", "-cpuprofile", "cpu.pprof", "-admin-addr", "127.0.0.1:9090"}
 	parent, err := parseFlags(newFlagSet(), args)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestWorkerArgs(t *testing.T) {
 			t.Fatalf("worker %d args %q: %v", i, wa, err)
 		}
 		if w.Addr != "127.0.0.1:4321" || w.Procs != 1 || w.MaxConns != wantConns || w.Loops != 1 ||
-			strings.Join(w.Origins, ",") != "a,b" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) ||
+			strings.Join(w.Origins, ",") != "https://a.example,null" || w.CPUProfile != "cpu.pprof.worker"+string(rune('0'+i)) ||
 			w.AdminAddr != "unix:/tmp/admin-dir/worker"+string(rune('0'+i))+".sock" {
 			t.Errorf("worker %d: args %q gave %+v", i, wa, w)
 		}

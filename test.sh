@@ -42,7 +42,7 @@ if ((${#need_apt[@]})); then
 		echo "missing ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) or their tests are skipped"
 	fi
 fi
-for dir in test/interop/testdata/node bench/peers/nodews; do
+for dir in test/interop/testdata/node bench/peers/nodews bench/peers/uws; do
 	if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null 2>&1; then
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
 	fi
@@ -59,6 +59,17 @@ fi
 step "go vet"
 go vet ./...
 (cd bench && go vet ./...)
+# gnet runs on macOS and the BSDs (kqueue): every package of both modules
+# must build and vet there too (the test files included; Linux-only parts
+# are build-tagged and say so at run time).
+step "cross-builds: GOOS=darwin, GOOS=freebsd"
+for goos in darwin freebsd; do
+	echo "--- $goos"
+	GOOS=$goos go build ./...
+	GOOS=$goos go vet ./...
+	(cd bench && GOOS=$goos go build ./... && GOOS=$goos go vet ./...)
+	(cd third_party/gnet && GOOS=$goos go build ./... && GOOS=$goos go vet .)
+done
 
 # --- tests -------------------------------------------------------------------
 # The main module's packages, then its end-to-end suites, each a package of
@@ -111,7 +122,7 @@ fuzz_one() {
 }
 
 step "fuzz targets, $FUZZTIME each"
-for pkg in ./frame ./protocol ./protocol/handshake ./proxyproto ./inflate ./internal/supervisor; do
+for pkg in ./frame ./protocol ./protocol/handshake ./proxyproto ./inflate ./internal/supervisor ./internal/bytesize; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "--- $pkg $target"
 		fuzz_one "$pkg" "$target"

@@ -44,12 +44,16 @@ var (
 // child's as an *os.File to give to exec.Cmd.ExtraFiles (it is not
 // inherited otherwise; close it in the parent once the child has started).
 func Pair() (*Chan, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := seqpacketPair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("handoff: socketpair: %w", err)
 	}
 	return newChan(fds[0]), os.NewFile(uintptr(fds[1]), "handoff"), nil
 }
+
+// RawPair returns the two descriptors of a new channel, close-on-exec,
+// for a caller that gives both ends to other processes (FromFD reads one).
+func RawPair() ([2]int, error) { return seqpacketPair() }
 
 // FromFD returns the Chan on an inherited descriptor (the child's end),
 // marking it close-on-exec.
@@ -113,11 +117,12 @@ func (c *Chan) Recv(dst []byte, timeout time.Duration) (kind byte, body []byte, 
 		if err := c.wait(unix.POLLIN, timeout); err != nil {
 			return 0, nil, fds, err
 		}
-		n, oobn, flags, _, err := unix.Recvmsg(c.fd, c.buf, c.oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+		n, oobn, flags, _, err := recvCloexec(c.fd, c.buf, c.oob)
 		if err != nil {
 			return 0, nil, fds, fmt.Errorf("handoff: receive: %w", err)
 		}
 		got, perr := parseRights(c.oob[:oobn])
+		markCloexec(got)
 		fds = append(fds, got...)
 		switch {
 		case perr != nil:

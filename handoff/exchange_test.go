@@ -26,14 +26,14 @@ type fakeSource struct {
 func newFakeSource(t *testing.T, n int) *fakeSource {
 	s := &fakeSource{t: t, accept: true}
 	for i := 0; i < n; i++ {
-		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0) // no exec in this test: close-on-exec is not needed (and macOS has no SOCK_CLOEXEC)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.conns = append(s.conns, p[0])
 		s.clients = append(s.clients, p[1])
 	}
-	l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0) // no exec in this test: close-on-exec is not needed (and macOS has no SOCK_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}

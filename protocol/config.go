@@ -115,6 +115,18 @@ type Config struct {
 	// it with the demo page (package demo); this package knows nothing of
 	// its content.
 	RootPage []byte
+
+	// Upgrade, when set, sees every opening handshake that passed the
+	// checks of RFC 6455 §4.2.1 and the Origin allow-list, before the
+	// connection cap is applied and the server answers. It may refuse the
+	// handshake (return an error: Refuse gives the HTTP status and body),
+	// choose the subprotocol (SetSubprotocol) and build the connection's
+	// Handler itself (SetHandler), e.g. one that carries the user the
+	// request authenticated. See UpgradeRequest. It runs on the
+	// connection's event loop: it must not block (no network or disk
+	// calls); work that must, belongs before the WebSocket server (a proxy)
+	// or after the open, in the Handler. Nil (the default) costs nothing.
+	Upgrade func(u *UpgradeRequest) error
 }
 
 // DefaultConfig returns the documented defaults.

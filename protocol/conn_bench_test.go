@@ -56,10 +56,14 @@ func BenchmarkEchoDataReceivedBatch(b *testing.B) {
 
 // BenchmarkConnHandshake: a connection's whole opening: ConnectionMade, the
 // seed request in one read (parse, 101 response, timers), ConnectionLost.
-func BenchmarkConnHandshake(b *testing.B) {
-	h := newHarness(b, timerConfig(), nil)
+func BenchmarkConnHandshake(b *testing.B) { benchHandshakes(b, timerConfig(), seedRequest) }
+
+// benchHandshakes times b.N whole openings of a connection with cfg and
+// request.
+func benchHandshakes(b *testing.B, cfg Config, request string) {
+	h := newHarness(b, cfg, nil)
 	h.tr.discard = true
-	req := []byte(seedRequest)
+	req := []byte(request)
 	buf := make([]byte, len(req))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(req)))
@@ -93,4 +97,31 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkConnHandshakeUpgradeHook is BenchmarkConnHandshake with a
+// Config.Upgrade that reads a query parameter, a cookie and a header and
+// builds the connection's handler: the hook's cost when set (when unset,
+// BenchmarkConnHandshake measures it).
+func BenchmarkConnHandshakeUpgradeHook(b *testing.B) {
+	cfg := timerConfig()
+	cfg.Upgrade = func(u *UpgradeRequest) error {
+		if u.Query().Get("token") == "" || u.Header("Authorization") == "" {
+			return Refuse(401, "no token")
+		}
+		if _, ok := u.Cookie("sid"); !ok {
+			return Refuse(401, "no session")
+		}
+		u.SetHandler(Echo())
+		return nil
+	}
+	benchHandshakes(b, cfg, hookRequest)
+}
+
+// BenchmarkConnHandshakeUpgradeHookEmpty: a hook that only returns nil,
+// the least a set hook costs.
+func BenchmarkConnHandshakeUpgradeHookEmpty(b *testing.B) {
+	cfg := timerConfig()
+	cfg.Upgrade = func(*UpgradeRequest) error { return nil }
+	benchHandshakes(b, cfg, seedRequest)
 }

@@ -101,12 +101,13 @@ const (
 	CauseShuttingDown                       // 503: the server is draining
 	CauseTimeout                            // HandshakeTimeout passed with the request incomplete
 	CauseClientClosed                       // the client went away before its request was complete
+	CauseRefused                            // Config.Upgrade refused it
 	NumHandshakeCauses
 )
 
 var causeNames = [NumHandshakeCauses]string{
 	"bad_request", "method", "version", "too_large", "origin",
-	"at_capacity", "shutting_down", "timeout", "client_closed",
+	"at_capacity", "shutting_down", "timeout", "client_closed", "refused",
 }
 
 // String is the cause's label value, e.g. "at_capacity".

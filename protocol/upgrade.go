@@ -24,7 +24,7 @@ func (c *Conn) readHandshake(data []byte) []byte {
 	if c.hp == nil {
 		c.hp = hpPool.Get().(*handshake.Parser)
 	}
-	n, done, req, err := c.hp.Feed(data)
+	n, done, req, head, err := c.hp.FeedHead(data)
 	if err != nil {
 		var he *handshake.Error
 		if !errors.As(err, &he) {
@@ -37,12 +37,13 @@ func (c *Conn) readHandshake(data []byte) []byte {
 		c.recount() // a partial head is held in the parser's buffer
 		return nil
 	}
-	if he := c.admit(req); he != nil {
-		c.reject(he)
-		return nil
-	}
 	cfg := &c.srv.cfg
 	sub := handshake.SelectSubprotocol(req.Protocols, cfg.Subprotocols)
+	sub, h, he, cause := c.admit(req, head, sub)
+	if he != nil {
+		c.rejectAs(he, cause)
+		return nil
+	}
 	c.sub = subIndex(cfg.Subprotocols, sub)
 	dfl, _ := negotiateDeflate(req.Extensions, &cfg.Deflate)
 	c.dfl = dfl.p
@@ -60,24 +61,37 @@ func (c *Conn) readHandshake(data []byte) []byte {
 	} else {
 		c.stopTimer()
 	}
-	c.h = c.srv.app()
+	if h == nil {
+		h = c.srv.app()
+	}
+	c.h = h
 	c.h.OnOpen(c)
 	return data[n:]
 }
 
 // admit decides whether a well-formed upgrade request may open: 403 for an
-// Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), 503 with
-// Retry-After past MaxConns or during shutdown. A nil result means the
-// connection is open and counted.
-func (c *Conn) admit(req *handshake.Request) *handshake.Error {
+// Origin outside the allow-list (RFC 6455 §4.2.2 step 4, §10.2), then
+// Config.Upgrade's answer when it is set (which may also change the
+// subprotocol sub and give the connection's Handler; nil: the factory's),
+// then 503 with Retry-After past MaxConns or during shutdown. A nil error
+// means the connection is open and counted; otherwise cause is what to
+// count the rejection under.
+func (c *Conn) admit(req *handshake.Request, head handshake.Head, sub string) (string, Handler, *handshake.Error, HandshakeCause) {
 	if !handshake.OriginAllowed(req.Origin, c.srv.cfg.Origins) {
-		return handshake.ErrOriginForbidden(req.Origin)
+		return sub, nil, handshake.ErrOriginForbidden(req.Origin), CauseOrigin
+	}
+	var h Handler
+	if hook := c.srv.cfg.Upgrade; hook != nil { // nothing escapes without it
+		var he *handshake.Error
+		if sub, h, he = c.runUpgrade(hook, req, head, sub); he != nil {
+			return sub, nil, he, CauseRefused
+		}
 	}
 	if c.goingAway || c.srv.ShuttingDown() || !c.srv.acquire() {
-		return errUnavailable
+		return sub, nil, errUnavailable, causeOf(503)
 	}
 	c.counted = true
-	return nil
+	return sub, h, nil, 0
 }
 
 // reject answers the handshake with an HTTP error and closes the
@@ -88,14 +102,16 @@ func (c *Conn) admit(req *handshake.Request) *handshake.Error {
 // A plain GET of "/" gets Config.RootPage instead when there is one: it is
 // written by itself (nothing precedes it during the handshake), not copied
 // into the scratch buffer.
-func (c *Conn) reject(he *handshake.Error) {
+func (c *Conn) reject(he *handshake.Error) { c.rejectAs(he, causeOf(he.Status)) }
+
+// rejectAs is reject counting the failure under cause.
+func (c *Conn) rejectAs(he *handshake.Error, cause HandshakeCause) {
 	st := c.stats()
 	if page := c.srv.cfg.RootPage; he.Root() && page != nil {
 		st.Responses[responseSlot(200)]++
 		c.t.Write(page)
 	} else {
 		st.Responses[responseSlot(he.Status)]++
-		cause := causeOf(he.Status)
 		if cause == CauseAtCapacity && (c.goingAway || c.srv.ShuttingDown()) {
 			cause = CauseShuttingDown
 		}

@@ -50,7 +50,7 @@ func reservePort(addr string) (string, int, error) {
 	if err != nil {
 		return "", -1, fmt.Errorf("reactor: resolve %q: %w", addr, err)
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := streamSocket(family)
 	if err != nil {
 		return "", -1, fmt.Errorf("reactor: reserve a port for %q: %w", addr, err)
 	}

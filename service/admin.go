@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
 )
@@ -23,7 +24,7 @@ func startAdmin(cfg Config, r *reactor.Reactor, srv *protocol.Server, mon *monit
 }
 
 // newRegistry is what /metrics exposes: the Go runtime and process
-// collectors and the server's own series.
+// collectors, the server's own series and wsreactor_build_info.
 func newRegistry(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -31,6 +32,7 @@ func newRegistry(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *promet
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(r, srv, mon),
 		budgetCollector{srv.Budget()},
+		buildinfo.Read().Collector(),
 	)
 	return reg
 }

@@ -33,13 +33,15 @@ const (
 // osprobe.UsableMemory); 1 GiB when neither can be read. The rest is left
 // to what the budget does not count: the kernel's socket buffers (several
 // MiB per busy connection, outside the process's heap), the runtime and the
-// collector's headroom, idle connections, other processes.
+// collector's headroom, idle connections, other processes. It is rounded
+// down to a whole MiB (at least 1 MiB), so that the command's -h shows it
+// as one ("6026MiB").
 func DefaultMemoryBudget() int64 {
 	total := osprobe.UsableMemory()
 	if total <= 0 {
 		return fallbackMemoryBudget
 	}
-	return total / 4
+	return max(total/4>>20, 1) << 20
 }
 
 // MemoryLimit is the Go runtime's soft memory limit for budget bytes of

@@ -67,7 +67,7 @@ func newCollector(r *reactor.Reactor, srv *protocol.Server, mon *monitor) *colle
 }
 
 // The metrics: names wsreactor_<what>_<unit>, _total for counters, base
-// units (README, "Operating it").
+// units (docs/operations.md, "Metrics").
 var (
 	descOpen = prometheus.NewDesc("wsreactor_connections_open",
 		"Upgraded WebSocket connections open now.", nil, nil)

@@ -39,6 +39,7 @@ import (
 
 	"github.com/wsreactor/wsreactor/handoff"
 	"github.com/wsreactor/wsreactor/internal/admin"
+	"github.com/wsreactor/wsreactor/internal/buildinfo"
 	"github.com/wsreactor/wsreactor/internal/demo"
 	"github.com/wsreactor/wsreactor/internal/osprobe"
 	"github.com/wsreactor/wsreactor/protocol"
@@ -74,11 +75,17 @@ type Config struct {
 	// 1001 all at once, so that their clients reconnect over a window
 	// rather than in one storm (-close-spread). ShutdownTimeout counts
 	// from the end of the spread.
-	CloseSpread   time.Duration
-	Demo          bool   // serve the demo page to a plain GET of "/" (-demo)
-	AdminAddr     string // admin HTTP server's address, "" none (-admin-addr)
-	ProxyProtocol bool   // every connection starts with a PROXY header (-proxy-protocol)
-	ProxyFrom     []netip.Prefix
+	CloseSpread time.Duration
+	Demo        bool   // serve the demo page to a plain GET of "/" (-demo)
+	AdminAddr   string // admin HTTP server's address, "" none (-admin-addr)
+	// AdminUnavailable, when set, makes a failure to listen on AdminAddr
+	// not fatal: Start calls it with the error and serves without the admin
+	// server. The command sets it when -admin-addr is left at its default,
+	// which another program (or another wsreactor) may hold: the admin
+	// server is auxiliary, an address given explicitly stays fatal.
+	AdminUnavailable func(err error)
+	ProxyProtocol    bool // every connection starts with a PROXY header (-proxy-protocol)
+	ProxyFrom        []netip.Prefix
 
 	Deflate                bool // negotiate permessage-deflate (-deflate)
 	DeflateContextTakeover bool // allow context takeover (-deflate-context-takeover)
@@ -88,6 +95,10 @@ type Config struct {
 	// Handler builds each connection's application when its handshake
 	// succeeds: protocol.Echo (the echo server) when nil.
 	Handler func() protocol.Handler
+	// Upgrade, when set, sees each opening handshake before it is
+	// answered, and may refuse it, choose the subprotocol or build the
+	// connection's Handler itself (protocol.Config.Upgrade).
+	Upgrade func(*protocol.UpgradeRequest) error
 	// Logger gets the start line, drain and limit events; nil discards them.
 	Logger *slog.Logger
 	// StartAttrs are added to the start line (the command's flag values).
@@ -190,6 +201,7 @@ func (cfg *Config) protocolConfig(maxConns int) protocol.Config {
 		MemoryBudget:     cfg.MemoryBudget,
 		Loops:            cfg.Loops, // the reactor's too: one setting
 		RootPage:         rootPage,
+		Upgrade:          cfg.Upgrade,
 		Deflate: protocol.DeflateConfig{
 			Enabled:         cfg.Deflate,
 			ContextTakeover: cfg.DeflateContextTakeover,
@@ -240,7 +252,11 @@ func Start(cfg Config) (*Server, error) {
 	var err error
 	if take == nil {
 		if s.adm, err = startAdmin(cfg, r, srv, s.mon, metrics...); err != nil {
-			return nil, err
+			if cfg.AdminUnavailable == nil {
+				return nil, err
+			}
+			cfg.AdminUnavailable(err)
+			s.adm = nil
 		}
 	}
 	go func() {
@@ -271,7 +287,7 @@ func Start(cfg Config) (*Server, error) {
 	s.adm.SetReady(true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", s.adm.AddrString(), "loops", cfg.Loops,
 		slog.Group("open_files", fl.LogAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
-		"go_memory_limit_bytes", goMemoryLimit(), slog.Group("config", attrsAny(cfg.StartAttrs)...))
+		"go_memory_limit_bytes", goMemoryLimit(), "version", buildinfo.Read().Version, slog.Group("config", attrsAny(cfg.StartAttrs)...))
 	if b := srv.Budget(); b != nil {
 		go checkBudget(r, b, logger)
 	}
@@ -279,13 +295,14 @@ func Start(cfg Config) (*Server, error) {
 }
 
 // Run starts a server with cfg and serves until ctx is cancelled, then
-// drains it (Drain) and returns. ready, when not nil, is called once the
+// drains it (Drain) and returns; a failure to start is a *StartError.
+// ready, when not nil, is called once the
 // server accepts connections (tests listen on port 0 and read the address
 // from it).
 func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 	s, err := Start(cfg)
 	if err != nil {
-		return err
+		return &StartError{Err: err}
 	}
 	if ready != nil {
 		ready(s)
@@ -304,6 +321,13 @@ func Run(ctx context.Context, cfg Config, ready func(*Server)) error {
 	}
 	return s.Drain()
 }
+
+// StartError is Run's error when the server could not start (Start's
+// error), as opposed to one that ended it once it served.
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
 
 // Wait blocks until the reactor has stopped (on its own, an engine error,
 // or by Drain or Shutdown) and returns what its Run returned.

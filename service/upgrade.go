@@ -17,7 +17,6 @@ import (
 	"github.com/wsreactor/wsreactor/handoff"
 	"github.com/wsreactor/wsreactor/protocol"
 	"github.com/wsreactor/wsreactor/reactor"
-	"golang.org/x/sys/unix"
 )
 
 // Binary upgrade without dropping a connection (docs/upgrade.md): Upgrade
@@ -105,42 +104,21 @@ func (s *Server) UpgradeTo(ch *handoff.Chan) (handoff.GiveResult, error) {
 	}
 	s.um.started.Add(1)
 	s.logger.Info("upgrade started", "to", "peer", "connections", s.r.Connections(), "timeout", timeout.String())
-	pidfd := -1
-	defer func() {
-		if pidfd >= 0 {
-			unix.Close(pidfd)
-		}
-	}()
+	var peer peerProcess
+	defer peer.release()
 	res, err := handoff.Give(ch, &upgradeSource{s}, handoff.GiveOptions{
 		StateVersion: protocol.StateVersion,
 		ReadyTimeout: timeout,
 		AckTimeout:   timeout,
 		WaitMovable:  timeout,
 		OnReady: func(pid int) {
-			if fd, err := unix.PidfdOpen(pid, 0); err == nil {
-				pidfd = fd
-			} else {
-				s.logger.Error("upgrade: pidfd_open of the new process", "pid", pid, "err", err.Error())
+			if err := peer.open(pid); err != nil {
+				s.logger.Error("upgrade: the new process cannot be watched", "pid", pid, "err", err.Error())
 			}
 		},
-		Abort: func() { killPidfd(pidfd) },
+		Abort: peer.killAndWait,
 	})
 	return s.upgradeEnded(res, err)
-}
-
-// killPidfd kills the process of pidfd and waits until it has exited (its
-// descriptors are closed from then on, zombie or not).
-func killPidfd(pidfd int) {
-	if pidfd < 0 {
-		return
-	}
-	_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
-	for {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, -1); err != unix.EINTR {
-			return
-		}
-	}
 }
 
 // upgradeEnded counts an upgrade's end and, on success, finishes the server.

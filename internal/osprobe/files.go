@@ -29,7 +29,8 @@ func RaiseFileLimit() (FileLimit, error) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return FileLimit{}, fmt.Errorf("osprobe: read the open-file limit: %w", err)
 	}
-	fl := FileLimit{Soft: lim.Cur, Hard: lim.Max, Found: lim.Cur}
+	// The fields are uint64 on Linux and macOS, int64 on FreeBSD.
+	fl := FileLimit{Soft: uint64(lim.Cur), Hard: uint64(lim.Max), Found: uint64(lim.Cur)}
 	// Go sets Cur to Max-1 when it raises the limit (syscall/rlimit.go).
 	fl.GoRaised = lim.Max > 0 && lim.Cur == lim.Max-1
 	if lim.Cur < lim.Max {
@@ -37,7 +38,7 @@ func RaiseFileLimit() (FileLimit, error) {
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 			return fl, fmt.Errorf("osprobe: raise the open-file limit to %d: %w", lim.Max, err)
 		}
-		fl.Soft = lim.Max
+		fl.Soft = uint64(lim.Max)
 	}
 	return fl, nil
 }
@@ -64,5 +65,5 @@ func CurrentFileLimit() FileLimit {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return FileLimit{Soft: math.MaxUint64, Hard: math.MaxUint64, Found: math.MaxUint64}
 	}
-	return FileLimit{Soft: lim.Cur, Hard: lim.Max, Found: lim.Cur}
+	return FileLimit{Soft: uint64(lim.Cur), Hard: uint64(lim.Max), Found: uint64(lim.Cur)}
 }

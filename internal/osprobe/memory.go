@@ -8,12 +8,13 @@ import (
 	"strconv"
 )
 
-// MemTotal reads MemTotal from /proc/meminfo, in bytes; 0 when it cannot
-// (no /proc: macOS, the BSDs).
+// MemTotal is the machine's physical memory in bytes: MemTotal from
+// /proc/meminfo, else (macOS, FreeBSD: no /proc) the kernel's sysctl
+// (hw.memsize, hw.physmem); 0 when neither can be read.
 func MemTotal() int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
-		return 0
+		return sysctlMemTotal()
 	}
 	return ParseMemTotal(b)
 }

@@ -15,8 +15,10 @@
 // The worker (Attach) tells the parent it is ready through a socket the
 // parent passes as file descriptor 3, and watches the same socket: when the
 // parent dies, even by SIGKILL, the socket reads end-of-file and the worker
-// shuts down (no orphans). PR_SET_PDEATHSIG (SIGTERM) is set too, from one
-// OS thread that lives as long as the parent, as a second guard.
+// shuts down (no orphans). On Linux and FreeBSD a parent death signal
+// (SIGTERM; PR_SET_PDEATHSIG, set from one OS thread that lives as long as
+// the parent) is a second guard; macOS and the other BSDs have none, and
+// rely on the socket alone (HasDeathSignal).
 //
 // A binary upgrade replaces the supervisor and its workers (upgrade.go):
 // Upgrade starts the new supervisor, a Successor, which starts its workers

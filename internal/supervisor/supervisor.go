@@ -392,7 +392,7 @@ func stopTimer(sl *slot) {
 // start starts a process for slot sl.
 func (s *Supervisor) start(sl *slot) error {
 	stopTimer(sl)
-	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	pair, err := linkPair()
 	if err != nil {
 		return fmt.Errorf("supervisor: worker %d: link: %w", sl.index, err)
 	}
@@ -405,7 +405,7 @@ func (s *Supervisor) start(sl *slot) error {
 	cmd.ExtraFiles = []*os.File{theirs}
 	cmd.Stdout, cmd.Stderr = outT, errT
 	cmd.WaitDelay = time.Second // a grandchild holding the pipes cannot stall Wait
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = deathSignal()
 	takingOver := false
 	if s.cfg.Takeover != nil && sl.gen == 0 {
 		if err := s.cfg.Takeover(sl.index, cmd); err != nil {

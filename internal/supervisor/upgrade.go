@@ -211,7 +211,7 @@ func (u *Successor) takeover(i int, cmd *exec.Cmd) error {
 	if u.err != nil {
 		return u.err
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := handoff.RawPair()
 	if err != nil {
 		return fmt.Errorf("supervisor: handoff channel: %w", err)
 	}

@@ -103,7 +103,7 @@ func (l *Link) watch() {
 		var n, oobn int
 		var rerr error
 		err := rc.Read(func(fd uintptr) bool {
-			n, oobn, _, _, rerr = unix.Recvmsg(int(fd), b[:1], oob, unix.MSG_CMSG_CLOEXEC)
+			n, oobn, rerr = recvLink(int(fd), b[:1], oob)
 			return rerr != unix.EAGAIN
 		})
 		if err != nil || rerr != nil || n == 0 { // end-of-file, or the link broke

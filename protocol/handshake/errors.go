@@ -148,6 +148,8 @@ func statusText(status int) string {
 		return "Switching Protocols"
 	case 400:
 		return "Bad Request"
+	case 401:
+		return "Unauthorized"
 	case 403:
 		return "Forbidden"
 	case 404:

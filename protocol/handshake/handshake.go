@@ -114,8 +114,18 @@ const (
 // dropped; unknown headers are ignored (§4.2.1 item 10). Origin is not checked
 // against an allow-list here: see OriginAllowed and ErrOriginForbidden.
 func (hp *Parser) Feed(p []byte) (n int, done bool, req *Request, err error) {
+	n, done, req, _, err = hp.FeedHead(p)
+	return n, done, req, err
+}
+
+// FeedHead is Feed that also returns, with a complete request, the request
+// head itself (request line and header lines, as Head), for a caller that
+// wants headers the Request does not carry (Cookie, Authorization). The
+// head may alias p: it is valid only until p is reused; the parser keeps no
+// reference to it.
+func (hp *Parser) FeedHead(p []byte) (n int, done bool, req *Request, h Head, err error) {
 	if hp.err != nil {
-		return 0, false, nil, hp.err
+		return 0, false, nil, nil, hp.err
 	}
 	start := hp.n
 	w := p
@@ -139,24 +149,25 @@ func (hp *Parser) Feed(p []byte) (n int, done bool, req *Request, err error) {
 		if !lineKnown && hp.line != 0 {
 			// The request line just completed: reject a bad one at once.
 			if _, _, e := parseRequestLine(requestLine(head, hp.lead, hp.line)); e != nil {
-				return k, false, nil, hp.fail(e)
+				return k, false, nil, nil, hp.fail(e)
 			}
 		}
 		if hp.n >= MaxHeadBytes {
-			return k, false, nil, hp.fail(errTooLarge())
+			return k, false, nil, nil, hp.fail(errTooLarge())
 		}
 		if start == 0 {
 			hp.keep(head)
 		}
-		return len(p), false, nil, nil
+		return len(p), false, nil, nil, nil
 	}
 
-	r, e := parseHead(head[hp.lead:], hp.line-hp.lead)
+	h = Head(head[hp.lead:])
+	r, e := parseHead(h, hp.line-hp.lead)
 	if e != nil {
-		return k, false, nil, hp.fail(e)
+		return k, false, nil, nil, hp.fail(e)
 	}
 	*hp = Parser{}
-	return k, true, r, nil
+	return k, true, r, h, nil
 }
 
 // Reset drops any partial head and error: hp is as good as new.

@@ -27,22 +27,27 @@ var rules = []rule{
 	{pkg: "inflate"},
 	{pkg: "proxyproto"},
 	{pkg: "protocol/handshake"},
+	// Moving live connections between processes: descriptors and bytes.
+	{pkg: "handoff", external: []string{"golang.org/x/sys/"}},
 	// The WebSocket state machine: the codecs, never the reactor.
 	{pkg: "protocol", module: []string{"frame", "inflate", "protocol/handshake"}, external: []string{"github.com/klauspost/compress/"}},
 	// The reactor: gnet, nothing of WebSocket.
 	{pkg: "reactor", external: []string{"github.com/panjf2000/gnet/", "golang.org/x/sys/"}},
 	// The importable server joins them.
-	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "internal/admin", "internal/demo", "internal/osprobe"},
+	{pkg: "service", module: []string{"frame", "protocol", "protocol/handshake", "proxyproto", "reactor", "handoff", "internal/admin", "internal/buildinfo", "internal/demo", "internal/osprobe"},
 		external: []string{"github.com/prometheus/", "golang.org/x/sys/"}},
 	// The command: flags and process-wide settings over service.
-	{pkg: "", module: []string{"service", "reactor", "internal/admin", "internal/envflag", "internal/osprobe", "internal/supervisor"},
+	{pkg: "", module: []string{"service", "reactor", "handoff", "protocol/handshake", "internal/admin", "internal/buildinfo", "internal/bytesize", "internal/envflag", "internal/osprobe", "internal/supervisor"},
 		external: []string{"github.com/prometheus/", "golang.org/x/sys/"}},
 	// Command-only helpers know nothing of the server.
 	{pkg: "internal/admin", external: []string{"github.com/prometheus/"}},
+	{pkg: "internal/buildinfo", external: []string{"github.com/prometheus/"}},
+	{pkg: "internal/bytesize"},
 	{pkg: "internal/demo"},
 	{pkg: "internal/envflag"},
 	{pkg: "internal/osprobe", external: []string{"golang.org/x/sys/"}},
-	{pkg: "internal/supervisor", external: []string{"golang.org/x/sys/"}},
+	// The supervisor passes handoff channels between processes (-procs upgrades).
+	{pkg: "internal/supervisor", module: []string{"handoff"}, external: []string{"golang.org/x/sys/"}},
 	// The test kit is for tests only.
 	{pkg: "internal/testkit", module: []string{"frame", "inflate", "service", "protocol", "reactor"},
 		external: []string{"github.com/klauspost/compress/", "github.com/prometheus/"}, testsOnly: true},

@@ -31,9 +31,10 @@ func chromiumPath() string {
 	return ""
 }
 
-// TestBrowserDemoPage: the page connects back, negotiates "chat", echoes
-// typed text (non-ASCII included), 256 binary bytes and 1 MiB byte-exact,
-// and closes cleanly with 1000.
+// TestBrowserDemoPage: the page connects back, negotiates "chat", sends
+// its text once on open and shows the echo, echoes typed text (non-ASCII
+// included), 256 binary bytes and 1 MiB byte-exact, and closes cleanly
+// with 1000.
 func TestBrowserDemoPage(t *testing.T) {
 	chromium := chromiumPath()
 	if chromium == "" {
@@ -94,6 +95,11 @@ func TestBrowserDemoPage(t *testing.T) {
 		t.Errorf("page shows subprotocol %q; want chat", got)
 	}
 	t.Logf("page shows extensions %q", text("extensions", `s !== ""`))
+	// On open the page sends its text field once, so the first look shows
+	// an echo without a click.
+	if got := text("text-result", `s !== "sent"`); got != "echoed: hello, reactor" {
+		t.Errorf("first echo, sent on open, reads %q; want %q", got, "echoed: hello, reactor")
+	}
 
 	// Typed on the keyboard and sent with Enter, then set and sent with the
 	// button (non-ASCII, a 4-byte code point).
@@ -104,7 +110,7 @@ func TestBrowserDemoPage(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if got := text("text-result", `s !== "sent"`); got != "echoed: "+typed {
+	if got := text("text-result", `s !== "sent" && s !== "echoed: hello, reactor"`); got != "echoed: "+typed {
 		t.Errorf("typed text echo reads %q; want %q", got, "echoed: "+typed)
 	}
 	msg := "héllo, réactor ✓ 𝄞"

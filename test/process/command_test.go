@@ -59,8 +59,8 @@ func TestProcessEnvironmentAndJSONLog(t *testing.T) {
 	start := next()
 	conf, _ := start["config"].(map[string]any)
 	if start["msg"] != "listening" || start["admin_addr"] != "" || start["level"] != "INFO" || start["loops"] != float64(1) ||
-		!strings.HasPrefix(start["addr"].(string), "127.0.0.1:") || conf["max-message"] != "4096" || conf["log-format"] != "json" {
-		t.Errorf("start line = %v; want msg listening, loops 1, addr 127.0.0.1:*, config max-message 4096 and log-format json", start)
+		!strings.HasPrefix(start["addr"].(string), "127.0.0.1:") || conf["max-message"] != "4KiB" || conf["log-format"] != "json" {
+		t.Errorf("start line = %v; want msg listening, loops 1, addr 127.0.0.1:*, config max-message 4KiB (4096 written with its unit) and log-format json", start)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -30,13 +30,13 @@ type C200kOptions struct {
 	Clients int           // wsload processes; each holds Conns/Clients connections
 	Sources int           // client source addresses 127.0.0.1..N (about 28,000 ports each)
 	Rate    float64       // messages per second per connection (0.1: one every 10 s)
-	Warmup  time.Duration // traffic between a wsload's last connect and its measured window; must cover the other wsloads' connecting
+	Warmup  time.Duration // from the wsloads' start to their common measured window (wsload -window-at); must cover the connecting
 	Hold    time.Duration // measured window, all connections echoing
 }
 
 // c200kServers are the servers the scenario runs: those that can listen
 // with SO_REUSEPORT from several processes (see c200kCannot for the rest).
-var c200kServers = []string{Wsreactor, GobwasGnet, Nbio}
+var c200kServers = []string{Wsreactor, GobwasGnet, Nbio, UWS}
 
 // c200kCannot says why the other servers do not run it.
 var c200kCannot = map[string]string{
@@ -220,7 +220,7 @@ func (r *Runner) RunC200k(opt C200kOptions, srvs []Server, rep *Report, outDir s
 	if err := os.WriteFile(filepath.Join(outDir, "c200k.json"), js, 0o644); err != nil {
 		return rows, fmt.Errorf("compare: %v", err)
 	}
-	md := "# 200,000 connections (issue 8)\n\nWritten by `bench/cmd/compare -scenarios c200k`; do not edit by hand.\n\n" + c200kMarkdown(rep, opt, rows, srvs, "##")
+	md := "# 200,000 connections\n\nWritten by `bench/cmd/compare -scenarios c200k`; do not edit by hand.\n\n" + c200kMarkdown(rep, opt, rows, srvs, "##")
 	if err := os.WriteFile(filepath.Join(outDir, "c200k.md"), []byte(md), 0o644); err != nil {
 		return rows, fmt.Errorf("compare: %v", err)
 	}
@@ -293,6 +293,9 @@ func (r *Runner) c200kOne(opt C200kOptions, srv Server) C200kRow {
 	outs := make([]loadOut, opt.Clients)
 	var wg sync.WaitGroup
 	start := time.Now()
+	// Every wsload measures the same window, from start+Warmup, so none
+	// closes its connections (a storm of closes) while another measures.
+	windowAt := start.Add(opt.Warmup)
 	per := opt.Conns / opt.Clients
 	for i := 0; i < opt.Clients; i++ {
 		n := per
@@ -303,7 +306,7 @@ func (r *Runner) c200kOne(opt C200kOptions, srv Server) C200kRow {
 		os.Remove(hist)
 		args := []string{r.wsload, "-addr", addr, "-path", "/", "-mode", "echo", "-conns", strconv.Itoa(n),
 			"-size", "64", "-inflight", "1", "-rate", strconv.FormatFloat(opt.Rate, 'g', -1, 64),
-			"-warmup", opt.Warmup.String(), "-duration", opt.Hold.String(), "-sources", strconv.Itoa(opt.Sources),
+			"-window-at", strconv.FormatInt(windowAt.UnixMilli(), 10), "-duration", opt.Hold.String(), "-sources", strconv.Itoa(opt.Sources),
 			"-loops", "1", "-timeout", "30s", "-json", "-hist", hist}
 		wg.Add(1)
 		go func(i int) {
@@ -339,10 +342,9 @@ func (r *Runner) c200kOne(opt C200kOptions, srv Server) C200kRow {
 	}
 	r.logf("c200k %s: connected after %v", srv.Name, connected.Round(100*time.Millisecond))
 
-	// The hold, measured on our own clock: it lies inside every wsload's
-	// traffic (warm-up + window) as long as the connecting took less than
-	// the warm-up.
-	time.Sleep(5 * time.Second)
+	// The hold, measured on our own clock over the wsloads' common window
+	// (which starts at once if the connecting took longer than the warm-up).
+	time.Sleep(max(5*time.Second, time.Until(windowAt)))
 	_, ticks0, _ := procsSample(pids)
 	t0 := time.Now()
 	time.Sleep(opt.Hold / 2)
@@ -415,8 +417,8 @@ func c200kMarkdown(rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server
 	fmt.Fprintf(&b, "- Machine: %s, %d CPUs, %s, Linux %s, %s; load average at start %s (the machine was shared with other work)\n",
 		m.CPUModel, m.CPUs, m.Memory, m.Kernel, m.GoVersion, m.LoadAvg)
 	fmt.Fprintf(&b, "- %s connections from %d wsload processes (one event loop each) over %d source addresses 127.0.0.1..%d, against %d server processes on one port (SO_REUSEPORT), one event loop each, nothing pinned. "+
-		"All wsloads start at once; each connects its share, then sends one 64 B message per connection every %.0f s (%s msgs/s in all), warms up %s and measures %s.\n",
-		thousands(float64(opt.Conns)), opt.Clients, opt.Sources, opt.Sources, opt.Procs, 1/opt.Rate, thousands(float64(opt.Conns)*opt.Rate), opt.Warmup, opt.Hold)
+		"All wsloads start at once; each connects its share, then sends one 64 B message per connection every %.0f s (%s msgs/s in all); all measure the same %s, starting %s after the start (wsload -window-at), and close only after it.\n",
+		thousands(float64(opt.Conns)), opt.Clients, opt.Sources, opt.Sources, opt.Procs, 1/opt.Rate, thousands(float64(opt.Conns)*opt.Rate), opt.Hold, opt.Warmup)
 	b.WriteString("- connect: from the start of the wsloads until the server processes hold every connection (their /proc/PID/fd). " +
 		"RSS/conn: growth of the server processes' summed VmRSS over the connections, read in the middle of the hold (user space: heap, stacks, gnet's buffers). " +
 		"slab/conn: growth of /proc/meminfo Slab over the connections: kernel objects of *both* ends (client and server are on this machine), so a server alone pays about half; " +
@@ -474,14 +476,14 @@ func c200kMarkdown(rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server
 	return b.String()
 }
 
-// c200kBegin and c200kEnd mark the section of a README the run fills.
+// c200kBegin and c200kEnd mark the section of docs/benchmarks.md the run fills.
 const (
 	c200kBegin = "<!-- c200k:begin -->"
 	c200kEnd   = "<!-- c200k:end -->"
 )
 
-// fillC200kReadme replaces the c200k section of the README at path, if it
+// fillC200kReadme replaces the c200k section of the page at path, if it
 // has the markers.
 func fillC200kReadme(path string, rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server) error {
-	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "####"), false)
+	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "###"), false)
 }

@@ -125,8 +125,8 @@ func TestSelectServers(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].Name != Wsreactor || got[1].Name != GnetTCP {
 		t.Errorf("SelectServers(gnettcp,wsreactor) = %v, %v; want wsreactor, gnettcp", got, err)
 	}
-	if got, err := SelectServers(AllServers(), "all"); err != nil || len(got) != 7 {
-		t.Errorf("SelectServers(all) = %d servers, %v; want 7", len(got), err)
+	if got, err := SelectServers(AllServers(), "all"); err != nil || len(got) != 8 {
+		t.Errorf("SelectServers(all) = %d servers, %v; want 8", len(got), err)
 	}
 	if _, err := SelectServers(AllServers(), "apache"); err == nil || !strings.Contains(err.Error(), `"apache"`) {
 		t.Errorf("SelectServers(apache) error = %v; want one quoting the name", err)

@@ -15,7 +15,7 @@ import (
 // wsreactor also runs without compression on the same load, as the
 // reference for what compression costs and for the idle-memory target.
 // They write deflate.md and deflate.json and fill the deflate section of
-// the READMEs, leaving the main comparison's results alone.
+// docs/benchmarks.md, leaving the main comparison's results alone.
 
 // WsreactorPlain is wsreactor without -deflate in the deflate scenarios.
 const WsreactorPlain = "wsreactor-plain"
@@ -92,6 +92,9 @@ func DeflateServers() []Server {
 		case NodeWS:
 			s.args = append(s.args, "-deflate", "-deflate-level", "1")
 			s.Config = "as in the main comparison, with perMessageDeflate { serverNoContextTakeover, clientNoContextTakeover, zlibDeflateOptions { level 1 } }; ws's defaults otherwise: threshold 1024 B (our messages are not below it), window 15 bits, memLevel 8, concurrencyLimit 10 (zlib runs on libuv's thread pool, pinned to the same CPU)"
+		case UWS:
+			s.args = append(s.args, "-deflate")
+			s.Config = "as in the main comparison, with compression SHARED_COMPRESSOR | SHARED_DECOMPRESSOR: one deflate and one inflate stream per event loop, no context takeover either way, every echo sent with compress=true; uWS has no option for the zlib level"
 		case Twisted:
 			s.args = append(s.args, "-deflate")
 			s.Config = "as in the main comparison, with perMessageCompressionAccept accepting the offer with no context takeover either way (PerMessageDeflateOfferAccept); Autobahn 22.7 compresses at zlib's default level 6 and has no option for the level"
@@ -136,8 +139,8 @@ func compressedShare(o *Outcome) float64 {
 }
 
 // RunDeflate runs the deflate scenarios, writes deflate.md and deflate.json
-// into out and, with readme, fills the deflate sections of bench/README.md
-// and the repository's README.md. It returns an error when a server failed.
+// into out and, with readme, fills the deflate section of docs/benchmarks.md.
+// It returns an error when a server failed.
 func (r *Runner) RunDeflate(scs []Scenario, srvs []Server, rep *Report, out, benchDir string, readme bool) error {
 	rep.Outcomes = r.Run(scs, srvs)
 	rep.Finished = time.Now()
@@ -150,10 +153,8 @@ func (r *Runner) RunDeflate(scs []Scenario, srvs []Server, rep *Report, out, ben
 		return fmt.Errorf("compare: %v", err)
 	}
 	if readme {
-		for _, path := range []string{filepath.Join(benchDir, "README.md"), filepath.Join(filepath.Dir(benchDir), "README.md")} {
-			if err := fillBetween(path, deflateBegin, deflateEnd, rep.deflateMarkdown("####"), false); err != nil {
-				return err
-			}
+		if err := fillBetween(benchmarksPage(benchDir), deflateBegin, deflateEnd, rep.deflateMarkdown("###"), false); err != nil {
+			return err
 		}
 	}
 	for _, o := range rep.Outcomes {
@@ -164,7 +165,7 @@ func (r *Runner) RunDeflate(scs []Scenario, srvs []Server, rep *Report, out, ben
 	return nil
 }
 
-// deflateBegin and deflateEnd mark the section of a README the run fills.
+// deflateBegin and deflateEnd mark the section of docs/benchmarks.md the run fills.
 const (
 	deflateBegin = "<!-- deflate:begin -->"
 	deflateEnd   = "<!-- deflate:end -->"
@@ -242,7 +243,7 @@ func (rep *Report) deflateMarkdown(h string) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%s Against issue 10's targets\n\n", h)
+	fmt.Fprintf(&b, "\n%s Against the compression targets\n\n", h)
 	for _, line := range rep.deflateTargets(echo, idle) {
 		b.WriteString("- " + line + "\n")
 	}

@@ -40,7 +40,7 @@ func TestDeflateSelection(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{Wsreactor, Nbio, Gorilla, NodeWS, Twisted, WsreactorPlain}; !slices.Equal(names, want) {
+	if want := []string{Wsreactor, Nbio, Gorilla, NodeWS, UWS, Twisted, WsreactorPlain}; !slices.Equal(names, want) {
 		t.Fatalf("DeflateServers = %v; want %v", names, want)
 	}
 	// The main comparison's servers are left as they were.

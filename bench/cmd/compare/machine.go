@@ -109,6 +109,13 @@ func version(s Server, benchDir string) string {
 			v += ", ws " + pkg.Version
 		}
 		return v
+	case UWS:
+		v := "Node.js " + run(benchDir, "node", "--version")
+		var pkg struct{ Version string }
+		if b, err := os.ReadFile(filepath.Join(benchDir, "peers", "uws", "node_modules", npmModule[UWS], "package.json")); err == nil && json.Unmarshal(b, &pkg) == nil {
+			v += ", uWebSockets.js " + pkg.Version + " (" + npmModule[UWS] + ")"
+		}
+		return v
 	}
 	return "?"
 }

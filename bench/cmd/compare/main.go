@@ -43,7 +43,7 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	var (
 		quick      = fs.Bool("quick", false, "a few seconds: wsreactor and the TCP ceiling, two short scenarios, one round, results in a temporary directory")
-		soak       = fs.Bool("soak", false, "run issue 4's soak against wsreactor instead of the comparison; writes soak.md and soak.csv")
+		soak       = fs.Bool("soak", false, "run the soak against wsreactor instead of the comparison; writes soak.md and soak.csv")
 		outDir     = fs.String("out", "", "directory for the results (default: bench/results; with -quick a new temporary directory)")
 		rounds     = fs.Int("rounds", 3, "rounds per scenario and server; the tables show medians")
 		duration   = fs.Duration("duration", 5*time.Second, "measured window of each run (scenarios may set their own)")
@@ -57,23 +57,41 @@ func run(args []string) int {
 		benchDir   = fs.String("bench-dir", "", "the bench module's directory (default: found from the working directory)")
 		keep       = fs.Bool("keep", false, "keep the temporary directory of binaries and logs")
 		wsloadBin  = fs.String("wsload", "", "use this wsload binary instead of building ./cmd/wsload")
-		replot     = fs.String("replot", "", "only redraw results.md and the charts (and the README section) from DIR/results.json")
+		replot     = fs.String("replot", "", "only redraw results.md and the charts (and the section of docs/benchmarks.md) from DIR/results.json")
 		chartExt   = fs.String("chart", "svg", "chart format: svg or png")
-		readme     = fs.Bool("readme", true, "fill the results section of bench/README.md (only when writing to bench/results)")
+		readme     = fs.Bool("readme", true, "fill the results sections of docs/benchmarks.md (only when writing to bench/results)")
 		soakConns  = fs.Int("soak-conns", 15000, "-soak: connections")
 		soakDur    = fs.Duration("soak-duration", 10*time.Minute, "-soak: measured window")
 		soakEvery  = fs.Duration("soak-interval", 10*time.Second, "-soak: sampling period")
 		c200k      = C200kOptions{}
+		c1m        = C1mOptions{}
+		srvEnv     = fs.String("server-env", "", "comma-separated NAME=VALUE pairs added to every server's environment, not wsload's (e.g. GODEBUG=gctrace=1,GOGC=100)")
 	)
+	fs.IntVar(&c1m.Conns, "c1m-conns", 1000000, "-scenarios c1m: connections in all")
+	fs.IntVar(&c1m.Procs, "c1m-procs", 0, "-scenarios c1m: server processes (0: one per 17,500 connections, under the open-file limit of 20,000)")
+	fs.IntVar(&c1m.Clients, "c1m-clients", 0, "-scenarios c1m: idle wsload processes (0: one per 18,200 connections)")
+	fs.IntVar(&c1m.Sources, "c1m-sources", 250, "-scenarios c1m: client source addresses 127.0.0.1..N")
+	fs.Float64Var(&c1m.Active, "c1m-active", 0.01, "-scenarios c1m: share of the connections that send")
+	fs.Float64Var(&c1m.Rate, "c1m-rate", 1, "-scenarios c1m: messages per second per sending connection")
+	fs.DurationVar(&c1m.Storm, "c1m-storm", 120*time.Second, "-scenarios c1m: time the storm may take; the traffic is measured 10 s after it")
+	fs.DurationVar(&c1m.Hold, "c1m-hold", 60*time.Second, "-scenarios c1m: measured window of the traffic")
+	fs.IntVar(&c1m.MaxPending, "c1m-pending", 256, "-scenarios c1m: connects and handshakes in flight per wsload (its -max-pending)")
 	fs.IntVar(&c200k.Conns, "c200k-conns", 200000, "-scenarios c200k: connections in all")
 	fs.IntVar(&c200k.Procs, "c200k-procs", 12, "-scenarios c200k: server processes (the open-file limit is 20,000 per process)")
 	fs.IntVar(&c200k.Clients, "c200k-clients", 12, "-scenarios c200k: wsload processes")
 	fs.IntVar(&c200k.Sources, "c200k-sources", 16, "-scenarios c200k: client source addresses 127.0.0.1..N (about 28,000 ports each)")
 	fs.Float64Var(&c200k.Rate, "c200k-rate", 0.1, "-scenarios c200k: messages per second per connection")
-	fs.DurationVar(&c200k.Warmup, "c200k-warmup", 45*time.Second, "-scenarios c200k: traffic before each wsload's window (longer than connecting takes)")
+	fs.DurationVar(&c200k.Warmup, "c200k-warmup", 45*time.Second, "-scenarios c200k: from the wsloads' start to their common measured window (longer than connecting takes)")
 	fs.DurationVar(&c200k.Hold, "c200k-hold", 60*time.Second, "-scenarios c200k: measured window")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	for _, kv := range splitList(*srvEnv) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fmt.Fprintf(os.Stderr, "compare: -server-env %q: want NAME=VALUE pairs separated by commas\n", *srvEnv)
+			return 2
+		}
+		serverEnv = append(serverEnv, kv)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -120,6 +138,17 @@ func run(args []string) int {
 		}
 		if c200k.Conns < 1 || c200k.Procs < 1 || c200k.Clients < 1 || c200k.Sources < 1 || c200k.Rate <= 0 {
 			logf("-c200k-*: connections, processes, clients and sources need at least 1, the rate more than 0")
+			return 2
+		}
+		*scenarios = "all" // unused below
+	}
+	isC1m := *scenarios == "c1m"
+	if isC1m {
+		if !set["servers"] {
+			*servers = strings.Join(c1mServers, ",")
+		}
+		if err := c1m.resolve(); err != nil {
+			logf("%v", err)
 			return 2
 		}
 		*scenarios = "all" // unused below
@@ -213,12 +242,20 @@ func run(args []string) int {
 		rows, err := r.RunC200k(c200k, srvs, rep, out)
 		logf("c200k written to %s", filepath.Join(out, "c200k.md"))
 		if *readme && sameDir(out, resultsDir) {
-			for _, readmePath := range []string{filepath.Join(dir, "README.md"), filepath.Join(filepath.Dir(dir), "README.md")} {
-				if ferr := fillC200kReadme(readmePath, rep, c200k, rows, srvs); ferr != nil {
-					logf("%v", ferr)
-				}
+			if ferr := fillC200kReadme(benchmarksPage(dir), rep, c200k, rows, srvs); ferr != nil {
+				logf("%v", ferr)
 			}
 		}
+		if err != nil {
+			logf("%v", err)
+			failed = true
+			return 1
+		}
+		return 0
+	}
+	if isC1m {
+		_, err := r.RunC1m(c1m, srvs, rep, out)
+		logf("c1m written to %s", filepath.Join(out, "c1m.md"))
 		if err != nil {
 			logf("%v", err)
 			failed = true
@@ -273,7 +310,7 @@ func run(args []string) int {
 }
 
 // replotDir redraws results.md and the charts of dir from its results.json,
-// and the README's results section when dir is bench/results.
+// and the results section of docs/benchmarks.md when dir is bench/results.
 func replotDir(dir, resultsDir string, readme bool, logf func(string, ...any)) int {
 	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
@@ -331,18 +368,16 @@ func findBenchDir(dir string) (string, error) {
 	}
 }
 
-// fillReadmes fills the results section of bench/README.md, and of the
-// repository's README.md when it has the same markers (charts linked from
-// there as bench/results/...).
+// benchmarksPage is the page whose marked sections the runs fill: the
+// repository's docs/benchmarks.md (bench/README.md keeps the harness).
+func benchmarksPage(benchDir string) string {
+	return filepath.Join(filepath.Dir(benchDir), "docs", "benchmarks.md")
+}
+
+// fillReadmes fills the results section of docs/benchmarks.md (charts
+// linked from there as ../bench/results/...).
 func fillReadmes(benchDir string, rep *Report) error {
-	if err := FillReadme(filepath.Join(benchDir, "README.md"), rep, "results/"); err != nil {
-		return err
-	}
-	root := filepath.Join(filepath.Dir(benchDir), "README.md")
-	if b, err := os.ReadFile(root); err == nil && strings.Contains(string(b), readmeBegin) {
-		return FillReadme(root, rep, "bench/results/")
-	}
-	return nil
+	return FillReadme(benchmarksPage(benchDir), rep, "../bench/results/")
 }
 
 // pinning checks that the CPUs can be pinned: without taskset nothing is,

@@ -32,6 +32,11 @@ func pinned(cpu int, argv []string) []string {
 	return append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
 }
 
+// serverEnv are NAME=VALUE pairs added to every server's environment
+// (-server-env), not to wsload's: GODEBUG=gctrace=1, GOGC, GOMAXPROCS for
+// experiments on the servers alone.
+var serverEnv []string
+
 // startServer starts argv with -addr addr -loops 1 on cpu, its output going
 // to logPath.
 func startServer(name string, argv []string, addr string, cpu int, logPath string) (*proc, error) {
@@ -42,6 +47,10 @@ func startServer(name string, argv []string, addr string, cpu int, logPath strin
 	}
 	fmt.Fprintf(logFile, "\n=== %s %q\n", time.Now().Format(time.RFC3339), full)
 	cmd := exec.Command(full[0], full[1:]...)
+	if len(serverEnv) > 0 {
+		cmd.Env = append(os.Environ(), serverEnv...)
+		fmt.Fprintf(logFile, "=== environment added: %q\n", serverEnv)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

@@ -287,7 +287,7 @@ func (rep *Report) writeJSON(dir, name string) error {
 	return nil
 }
 
-// Markers around the section of bench/README.md that a full run fills.
+// Markers around the section of docs/benchmarks.md that a full run fills.
 const (
 	readmeBegin = "<!-- compare:results:begin -->"
 	readmeEnd   = "<!-- compare:results:end -->"

@@ -15,6 +15,7 @@ const (
 	Nbio       = "nbio"
 	GobwasGnet = "gobwasgnet"
 	NodeWS     = "nodews"
+	UWS        = "uws"
 	Twisted    = "twisted"
 	GnetTCP    = "gnettcp"
 )
@@ -67,6 +68,10 @@ func AllServers() []Server {
 			Config: "Node.js ws, one thread, perMessageDeflate false, maxPayload 64 MiB, UTF-8 checked (ws default), backlog somaxconn",
 		},
 		{
+			Name: UWS, Label: "uWebSockets", script: []string{"node", "peers/uws/echo.js"},
+			Config: "uWebSockets (uWebSockets.js binding, C++ uSockets loop) under Node, one thread, compression DISABLED, maxPayloadLength 64 MiB, idleTimeout 0, no automatic pings, maxBackpressure 128 MiB (uWS drops a send beyond it), UTF-8 checked (uWS default), listen backlog uSockets' fixed 512",
+		},
+		{
 			Name: Twisted, Label: "Twisted+Autobahn", script: []string{"/usr/bin/python3", "peers/twisted/echo.py"},
 			Config: "Twisted epoll reactor + Autobahn WebSocketServerProtocol, onMessage → sendMessage; compression declined, 64 MiB frame/message limits, UTF-8 validation on (default), auto-ping off, backlog somaxconn",
 		},
@@ -115,13 +120,13 @@ func (s Server) prepare(benchDir, bin string, logf func(string, ...any)) ([]stri
 			return nil, fmt.Errorf("%s cannot import twisted and autobahn (apt-get install python3-twisted python3-autobahn): %v %s",
 				s.script[0], err, strings.TrimSpace(string(out)))
 		}
-	case NodeWS:
+	case NodeWS, UWS:
 		if _, err := exec.LookPath("node"); err != nil {
 			return nil, fmt.Errorf("node is not installed (apt-get install nodejs npm)")
 		}
-		dir := filepath.Join(benchDir, "peers", "nodews")
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws")); err != nil {
-			logf("installing the ws module: npm install in %s", dir)
+		dir := filepath.Join(benchDir, "peers", s.Name)
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", npmModule[s.Name])); err != nil {
+			logf("installing %s: npm install in %s", npmModule[s.Name], dir)
 			cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--loglevel=error")
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -131,6 +136,13 @@ func (s Server) prepare(benchDir, bin string, logf func(string, ...any)) ([]stri
 	}
 	cmd := []string{s.script[0], filepath.Join(benchDir, s.script[1])}
 	return append(cmd, s.args...), nil
+}
+
+// npmModule is the npm package each Node peer runs, installed in
+// peers/<name>/node_modules by test.sh or, when missing, by the runner.
+var npmModule = map[string]string{
+	NodeWS: "ws",
+	UWS:    "@trufflesuite/uws-js-unofficial",
 }
 
 // goBuild builds pkg, relative to dir, into exe.

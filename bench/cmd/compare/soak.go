@@ -162,7 +162,7 @@ wait:
 // server stayed flat from minute 1 on, and every sample.
 func soakMarkdown(rep *Report, opt SoakOptions, samples []Sample, res Result, loadAt time.Duration) string {
 	var b strings.Builder
-	b.WriteString("# wsreactor soak (issue 4)\n\n")
+	b.WriteString("# wsreactor soak\n\n")
 	b.WriteString("Written by `bench/cmd/compare -soak`; do not edit by hand.\n\n")
 	rep.writeMachine(&b)
 	for _, srv := range rep.Servers {

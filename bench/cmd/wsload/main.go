@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command wsload is the WebSocket load generator of wsreactor's benchmarks.
 //
 //	wsload -addr 127.0.0.1:9001 -path / -mode echo|idle|connect [-raw] -conns N -size BYTES
@@ -65,6 +67,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/wsreactor/wsreactor/bench/internal/load"
 )
@@ -91,6 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&cfg.Deflate, "deflate", false, "offer permessage-deflate (client_no_context_takeover; server_no_context_takeover), require it, send compressed messages, inflate and check compressed echoes")
 	fl.BoolVar(&cfg.Takeover, "deflate-takeover", false, "with -deflate: offer only client_no_context_takeover, so the server may keep its window between messages")
 	fl.DurationVar(&cfg.Warmup, "warmup", 0, "traffic before the measured window")
+	windowAt := fl.Int64("window-at", 0, "echo mode: start the measured window at this Unix time in milliseconds instead of -warmup after connecting (several wsloads then measure the same seconds)")
 	fl.DurationVar(&cfg.Duration, "duration", 0, "measured window; idle mode: how long connections are held (default 5s)")
 	fl.DurationVar(&cfg.Settle, "settle", 0, "idle mode: wait before reading the server's RSS (default 1s)")
 	fl.DurationVar(&cfg.Timeout, "timeout", 0, "bound on one connect+handshake, echo drain or close handshake (default 10s)")
@@ -110,6 +114,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() > 0 {
 		fmt.Fprintf(stderr, "wsload: unexpected argument %q\n", fl.Arg(0))
 		return 2
+	}
+	if *windowAt < 0 {
+		fmt.Fprintf(stderr, "wsload: -window-at %d: want a Unix time in milliseconds\n", *windowAt)
+		return 2
+	}
+	if *windowAt > 0 {
+		cfg.WindowAt = time.UnixMilli(*windowAt)
 	}
 	if *verbose {
 		cfg.Log = stderr

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -7,8 +9,10 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -134,5 +138,31 @@ func TestHistFile(t *testing.T) {
 	}
 	if p99 := float64(h.ValueAtQuantile(99)) / 1e3; p99 < res.P99us*0.5 || p99 > res.P99us*2+1 {
 		t.Errorf("histogram p99 %.1f µs; the JSON line says %.1f µs", p99, res.P99us)
+	}
+}
+
+// TestWindowAt: -window-at starts the measured window at a given time, not
+// -warmup after connecting: the run takes until that time plus -duration,
+// and a negative time is refused.
+func TestWindowAt(t *testing.T) {
+	addr := tcpServer(t, func(c net.Conn) { io.Copy(c, c) })
+	start := time.Now()
+	at := start.Add(700 * time.Millisecond)
+	code, out, errOut := wsload(t, "-addr", addr, "-raw", "-conns", "2", "-size", "64", "-rate", "20",
+		"-warmup", "0s", "-window-at", strconv.FormatInt(at.UnixMilli(), 10), "-duration", "200ms", "-json")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, errOut)
+	}
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("wsload -window-at now+700ms -duration 200ms returned after %v; want at least 900ms", took)
+	}
+	var res struct {
+		Msgs int64 `json:"msgs"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &res); err != nil || res.Msgs == 0 {
+		t.Errorf("JSON %q, %v: want messages measured", out, err)
+	}
+	if code, _, _ := wsload(t, "-window-at", "-5"); code != 2 {
+		t.Errorf("-window-at -5: exit %d, want 2", code)
 	}
 }

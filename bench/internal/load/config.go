@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package load is wsreactor's WebSocket load generator: the engine behind
 // bench/cmd/wsload. It drives many client connections from a few epoll event
 // loops (one goroutine per loop, never one per connection), checks every echoed
@@ -43,6 +45,12 @@ type Config struct {
 	Duration time.Duration // measured window; in idle mode, how long connections are held (default 5s)
 	Settle   time.Duration // idle mode: wait after all connections echoed before reading the server's RSS (default 1s)
 	Timeout  time.Duration // bound on one connect, handshake, echo drain or close handshake (default 10s)
+	// WindowAt, when not zero, is when the measured window of echo mode
+	// starts, instead of Warmup after the connections are open: several
+	// wsload processes given the same time measure the same seconds, and
+	// none closes its connections while another still measures. If the
+	// connections open later than WindowAt, the window starts at once.
+	WindowAt time.Time
 
 	Sources    int // spread source addresses over 127.0.0.1..127.0.0.N (IPv4 loopback servers only); 0 = auto (1, or 8 when Conns > 10,000)
 	Loops      int // client event loops (default 1)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package load
 
 // The loop side of each mode: what a connection does when nothing is

@@ -1,3 +1,5 @@
+//go:build linux
+
 package load
 
 import (
@@ -244,7 +246,11 @@ func (r *runner) runEcho() error {
 	for _, l := range r.loops {
 		l.execute(func() { l.startTraffic(t0) })
 	}
-	time.Sleep(r.cfg.Warmup)
+	if !r.cfg.WindowAt.IsZero() {
+		time.Sleep(time.Until(r.cfg.WindowAt))
+	} else {
+		time.Sleep(r.cfg.Warmup)
+	}
 	r.measure(r.cfg.Duration)
 	return r.closeAll()
 }

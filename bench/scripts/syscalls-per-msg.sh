@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# syscalls-per-msg.sh measures what one echoed message costs wsreactor,
+# uWebSockets (peers/uws) and the gnet TCP echo (peers/gnettcp) in system
+# calls, context switches and CPU, with perf: each server pinned to CPU 0
+# with one loop, wsload on CPU 1 with 100 connections and one message in
+# flight each; perf stat counts raw_syscalls:sys_enter, context-switches and
+# cpu-clock of the server for 3 s in the middle of a 6 s run. Needs perf,
+# node with peers/uws installed (npm install there, as test.sh does).
+#
+#   bench/scripts/syscalls-per-msg.sh            # 64 B and 4 KiB
+#   SIZES=64 bench/scripts/syscalls-per-msg.sh
+set -euo pipefail
+cd "$(dirname "$0")/.." # the bench module
+SIZES=${SIZES:-64 4096}
+tmp=$(mktemp -d)
+server=
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+(cd .. && go build -o "$tmp/wsreactor" .)
+go build -o "$tmp/wsload" ./cmd/wsload
+go build -o "$tmp/gnettcp" ./peers/gnettcp
+
+port=$((20000 + RANDOM % 20000))
+run() { # name size extra-wsload-flags server-command...
+	local name=$1 size=$2 extra=$3
+	shift 3
+	port=$((port + 1))
+	taskset -c 0 "$@" -addr 127.0.0.1:$port -loops 1 >"$tmp/$name.log" 2>&1 &
+	server=$!
+	sleep 1.5
+	# shellcheck disable=SC2086 # extra is word-split on purpose
+	taskset -c 1 "$tmp/wsload" -addr 127.0.0.1:$port -conns 100 -size "$size" -inflight 1 \
+		-warmup 1s -duration 6s -json $extra -server-pid "$server" >"$tmp/$name.json" 2>/dev/null &
+	local load=$!
+	sleep 2.5
+	perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-clock -p "$server" -- sleep 3 2>"$tmp/$name.perf"
+	wait "$load"
+	kill "$server"
+	wait "$server" 2>/dev/null || true
+	server=
+	/usr/bin/python3 - "$name" "$size" "$tmp/$name.json" "$tmp/$name.perf" <<'PY'
+import json, sys
+name, size, js, pf = sys.argv[1:]
+msgs = json.load(open(js))['msgs_per_sec'] * 3
+c = {}
+for line in open(pf):
+    f = line.strip().split(',')
+    if len(f) > 2 and f[0] and f[0][0].isdigit():
+        c[f[2]] = float(f[0])
+sc, cs, cpu = c.get('raw_syscalls:sys_enter', 0), c.get('context-switches', 0), c.get('cpu-clock', 0)
+print(f'{name:10s} {size:>5s} B: {msgs/3:9,.0f} msgs/s  {sc/msgs:5.2f} syscalls/msg  {cs/msgs:6.3f} ctxsw/msg  {cpu*1e3/msgs:6.1f} us CPU/msg')
+PY
+}
+for size in $SIZES; do
+	run wsreactor "$size" "" "$tmp/wsreactor" -ping-interval 0 -admin-addr ""
+	run uws "$size" "" node peers/uws/echo.js
+	run gnettcp "$size" -raw "$tmp/gnettcp"
+done
