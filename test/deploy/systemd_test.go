@@ -2,7 +2,9 @@ package deploy_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
@@ -194,7 +197,7 @@ func TestSystemdUnitSettings(t *testing.T) {
 	}
 
 	want := map[string]string{
-		"Type": "exec", "KillSignal": "SIGTERM", "KillMode": "mixed", "Restart": "on-failure",
+		"Type": "notify", "NotifyAccess": "all", "KillSignal": "SIGTERM", "KillMode": "mixed", "Restart": "on-failure",
 		"ExecReload":  "/bin/kill -USR2 $MAINPID",
 		"DynamicUser": "yes", "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
 		"PrivateTmp": "yes", "CapabilityBoundingSet": "", "MemoryDenyWriteExecute": "yes",
@@ -335,32 +338,97 @@ func TestSystemdHardeningAllowsServer(t *testing.T) {
 }
 
 // TestSystemdReloadKeepsServing: the unit's ExecReload, run as systemd
-// runs it ($MAINPID the -procs parent), leaves the parent in place (the
-// PID systemd watches) and the server accepting and echoing new clients.
+// runs it ($MAINPID the -procs supervisor, NOTIFY_SOCKET set as
+// Type=notify sets it), upgrades the server to the binary at its path: the
+// old supervisor exits 0 once its workers have handed every connection
+// over, the new one tells systemd its PID (MAINPID=, which is why the unit
+// is Type=notify with NotifyAccess=all), and the clients connected before
+// the reload keep echoing on the same connections.
 func TestSystemdReloadKeepsServing(t *testing.T) {
 	u := parseUnit(t, deployPath(t, "systemd", "wsreactor.service"))
 	reload := strings.Fields(u.get("Service", "ExecReload"))
 	if len(reload) == 0 {
 		t.Fatal("no ExecReload")
 	}
-	srv := startServer(t, testkit.Binary(t), nil, "-procs", "2", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
-	echo(t, srv.WS, 2)
-	mainPID := strconv.Itoa(srv.cmd.Process.Pid)
+	notifyPath := filepath.Join(t.TempDir(), "notify")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifyPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	msgs := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := nc.Read(buf)
+			if err != nil {
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case m := <-msgs:
+			return m
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no sd_notify message %s", what)
+		}
+		return ""
+	}
+
+	srv := startServer(t, testkit.Binary(t), []string{"NOTIFY_SOCKET=" + notifyPath}, "-procs", "2", "-addr", "127.0.0.1:0", "-admin-addr", freeAddr(t))
+	if m := next("at start"); m != "READY=1" {
+		t.Fatalf("sd_notify at start: %q; want READY=1", m)
+	}
+	before := echo(t, srv.WS, 2)
+	oldPID := srv.cmd.Process.Pid
 	for i, f := range reload {
-		reload[i] = strings.ReplaceAll(f, "$MAINPID", mainPID)
+		reload[i] = strings.ReplaceAll(f, "$MAINPID", strconv.Itoa(oldPID))
 	}
 	if out, err := exec.Command(reload[0], reload[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("ExecReload %q: %v\n%s", reload, err, out)
 	}
-	// The reload acts at once or not at all; give it a moment to go wrong.
-	time.Sleep(time.Second)
-	select {
-	case <-srv.exited:
-		t.Fatalf("the main process exited on ExecReload %q: %v", reload, srv.err)
-	default:
+	m := next("after the reload")
+	pidText, ok := strings.CutPrefix(strings.Split(m, "\n")[0], "MAINPID=")
+	newPID, err := strconv.Atoi(pidText)
+	if !ok || err != nil || newPID == oldPID {
+		t.Fatalf("sd_notify after the reload: %q; want MAINPID=<the new supervisor>", m)
 	}
-	echo(t, srv.WS, 4)
-	if err := syscall.Kill(srv.cmd.Process.Pid, 0); err != nil {
-		t.Errorf("main process %s after the reload: %v", mainPID, err)
+	t.Cleanup(func() { stopPID(t, newPID) })
+	if err := srv.wait(t, 60*time.Second); err != nil {
+		t.Errorf("the old supervisor exited with %v after handing over; want 0", err)
+	}
+	// The connections made before the reload are served by the new
+	// processes, and new clients are accepted.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i, c := range before {
+		msg := fmt.Sprintf("after the reload %d", i)
+		if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatalf("write on a connection from before the reload: %v", err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != msg {
+			t.Fatalf("echo on a connection from before the reload: %q, %v", got, err)
+		}
+	}
+	echo(t, srv.WS, 2)
+}
+
+// stopPID sends SIGTERM to pid (a process this test did not start: the
+// supervisor an upgrade started) and waits for it to be gone.
+func stopPID(t testing.TB, pid int) {
+	if syscall.Kill(pid, syscall.SIGTERM) != nil {
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("process %d still running 30s after SIGTERM", pid)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
