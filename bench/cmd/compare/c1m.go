@@ -349,34 +349,9 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 			}
 		}
 	}()
-	argv := r.argv[srv.Name]
-	if srv.Name == Wsreactor {
-		argv = append(append([]string{}, argv...), "-procs", strconv.Itoa(opt.Procs), "-admin-addr", "")
-		p, err := startServer(srv.Name, argv, addr, -1, logPath)
-		if err != nil {
-			fail("%v", err)
-			return row
-		}
-		procs = append(procs, p)
-	} else {
-		argv = append(append([]string{}, argv...), "-reuseport")
-		for i := 0; i < opt.Procs; i++ {
-			p, err := startServer(srv.Name, argv, addr, -1, logPath)
-			if err != nil {
-				fail("%v", err)
-				return row
-			}
-			procs = append(procs, p)
-		}
-	}
-	if err := procs[0].waitAccept(addr, 60*time.Second); err != nil {
+	pids, err := startScaleServers(r.argv[srv.Name], srv.Name, opt.Procs, addr, logPath, &procs, 60*time.Second, 3*time.Second)
+	if err != nil {
 		fail("%v", err)
-		return row
-	}
-	time.Sleep(3 * time.Second) // every process listening, start-up garbage collected
-	pids := serverPIDs(srv.Name, procs)
-	if len(pids) != opt.Procs {
-		fail("%d server processes serving; want %d", len(pids), opt.Procs)
 		return row
 	}
 	rss0, _, fds0 := procsSample(pids)

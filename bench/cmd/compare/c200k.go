@@ -251,34 +251,9 @@ func (r *Runner) c200kOne(opt C200kOptions, srv Server) C200kRow {
 		}
 	}
 	defer stopAll()
-	argv := r.argv[srv.Name]
-	if srv.Name == Wsreactor {
-		argv = append(append([]string{}, argv...), "-procs", strconv.Itoa(opt.Procs), "-admin-addr", "")
-		p, err := startServer(srv.Name, argv, addr, -1, logPath)
-		if err != nil {
-			fail("%v", err)
-			return row
-		}
-		procs = append(procs, p)
-	} else {
-		argv = append(append([]string{}, argv...), "-reuseport")
-		for i := 0; i < opt.Procs; i++ {
-			p, err := startServer(srv.Name, argv, addr, -1, logPath)
-			if err != nil {
-				fail("%v", err)
-				return row
-			}
-			procs = append(procs, p)
-		}
-	}
-	if err := procs[0].waitAccept(addr, 30*time.Second); err != nil {
+	pids, err := startScaleServers(r.argv[srv.Name], srv.Name, opt.Procs, addr, logPath, &procs, 30*time.Second, 2*time.Second)
+	if err != nil {
 		fail("%v", err)
-		return row
-	}
-	time.Sleep(2 * time.Second) // every process listening, start-up garbage collected
-	pids := serverPIDs(srv.Name, procs)
-	if len(pids) != opt.Procs {
-		fail("%d server processes serving; want %d", len(pids), opt.Procs)
 		return row
 	}
 	rss0, _, fds0 := procsSample(pids)
@@ -486,4 +461,40 @@ const (
 // has the markers.
 func fillC200kReadme(path string, rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server) error {
 	return fillBetween(path, c200kBegin, c200kEnd, c200kMarkdown(rep, opt, rows, srvs, "###"), false)
+}
+
+// startScaleServers starts server name as n processes on addr: wsreactor
+// as one -procs n supervisor, a peer as n processes sharing the port with
+// SO_REUSEPORT. Every process started is appended to *procs at once, so
+// that the caller's deferred stop sees it even when a later one fails. It
+// waits up to acceptWait for the port to accept and settle more for every
+// process to listen (and start-up garbage to be collected), and returns
+// the pids of the serving processes.
+func startScaleServers(argv []string, name string, n int, addr, logPath string, procs *[]*proc, acceptWait, settle time.Duration) ([]int, error) {
+	if name == Wsreactor {
+		argv = append(append([]string{}, argv...), "-procs", strconv.Itoa(n), "-admin-addr", "")
+		p, err := startServer(name, argv, addr, -1, logPath)
+		if err != nil {
+			return nil, err
+		}
+		*procs = append(*procs, p)
+	} else {
+		argv = append(append([]string{}, argv...), "-reuseport")
+		for range n {
+			p, err := startServer(name, argv, addr, -1, logPath)
+			if err != nil {
+				return nil, err
+			}
+			*procs = append(*procs, p)
+		}
+	}
+	if err := (*procs)[0].waitAccept(addr, acceptWait); err != nil {
+		return nil, err
+	}
+	time.Sleep(settle)
+	pids := serverPIDs(name, *procs)
+	if len(pids) != n {
+		return nil, fmt.Errorf("%d server processes serving; want %d", len(pids), n)
+	}
+	return pids, nil
 }
