@@ -60,7 +60,8 @@ func parentOf(pid int) int {
 }
 
 // startStreaming dials n clients (a third plain, a third permessage-deflate
-// with context takeover, a third with a subprotocol) and starts them.
+// with context takeover, a third with a subprotocol) and starts them
+// (stream).
 func startStreaming(t *testing.T, addr string, n int) (clients []*client, stop func()) {
 	t.Helper()
 	for i := 0; i < n; i++ {
@@ -73,6 +74,13 @@ func startStreaming(t *testing.T, addr string, n int) (clients []*client, stop f
 			clients = append(clients, dialGorilla(t, addr, i, "chat", false))
 		}
 	}
+	return clients, stream(t, clients)
+}
+
+// stream starts every client streaming until stop, which waits for them
+// to end and closes their connections; it runs by itself when the test
+// ends, and may be called again.
+func stream(t *testing.T, clients []*client) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, c := range clients {
@@ -90,7 +98,7 @@ func startStreaming(t *testing.T, addr string, n int) (clients []*client, stop f
 		})
 	}
 	t.Cleanup(stop)
-	return clients, stop
+	return stop
 }
 
 // moreRounds waits until every client has made n more round trips.

@@ -344,34 +344,7 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 		"-deflate", "-deflate-context-takeover", "-subprotocols", "chat,superchat", "-admin-addr", "127.0.0.1:0")
 	oldPID := s.cmd.Process.Pid
 
-	var clients []*client
-	for i := 0; i < 60; i++ {
-		switch i % 3 {
-		case 0:
-			clients = append(clients, dialGorilla(t, s.addr, i, "", false))
-		case 1:
-			clients = append(clients, dialCoder(t, s.addr, i))
-		case 2:
-			clients = append(clients, dialGorilla(t, s.addr, i, "chat", false))
-		}
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go c.run(stop, &wg)
-	}
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-		for _, c := range clients {
-			c.close()
-		}
-	}()
+	clients, stop := startStreaming(t, s.addr, 60)
 	waitRounds(t, clients, 3)
 
 	// Hand-made clients, each stopped in the middle of something.
@@ -528,8 +501,7 @@ func TestUpgradeKeepsEveryConnection(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	total := int64(0)
 	for i, c := range clients {
 		if c.err != nil {
@@ -607,23 +579,7 @@ func TestUpgradeFailureKeepsServing(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		clients = append(clients, dialGorilla(t, s.addr, i, "", false))
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go c.run(stop, &wg)
-	}
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-		for _, c := range clients {
-			c.close()
-		}
-	}()
+	stream(t, clients)
 	waitRounds(t, clients, 2)
 
 	real := s.path + ".real"
