@@ -99,6 +99,7 @@ func startServer(t testing.TB, bin string, env []string, args ...string) *server
 	var logMu sync.Mutex
 	var logTail []string
 	go func() {
+		seen := false
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -109,9 +110,12 @@ func startServer(t testing.TB, bin string, env []string, args ...string) *server
 			}
 			logMu.Unlock()
 			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "listening" || rec["worker"] != nil {
+			if seen || json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "listening" || rec["worker"] != nil {
 				continue
 			}
+			// The first start line only: after a binary upgrade the new
+			// supervisor, which inherits this stderr, says it again.
+			seen = true
 			s.WS, _ = rec["addr"].(string)
 			s.Admin, _ = rec["admin_addr"].(string)
 			close(started)
