@@ -74,7 +74,7 @@ func TestScrapeWithBlockedLoop(t *testing.T) {
 	}
 	close(release)
 	ws.Echo(t, frame.OpText, []byte("two"))
-	received() // may serve the copy left *service.Server by the blocked scrape, made when the loop came back
+	received() // may serve the copy left running by the blocked scrape, made when the loop came back
 	if n := received(); n != 2 {
 		t.Errorf("received %v after the loop is back; want 2", n)
 	}

@@ -94,7 +94,7 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// balancer is HAProxy *service.Server the shipped configuration.
+// balancer is HAProxy running the shipped configuration.
 type balancer struct {
 	cmd   *exec.Cmd
 	wss   string               // the wss:// listener's address

@@ -288,7 +288,7 @@ func TestGracefulShutdownDeliversOwedEchoes(t *testing.T) {
 // termAndExpectOwed sends SIGTERM to p once the echoes owed to conns
 // (sendOwed) are queued, asserts that every client gets them and close 1001
 // (expectOwedThenGoingAway), and returns p's exit error (nil: status 0); the
-// test fails if p is still *service.Server after within.
+// test fails if p is still running after within.
 func termAndExpectOwed(t *testing.T, p *testkit.Proc, conns []*testkit.WSConn, msgs, size int, within time.Duration) error {
 	t.Helper()
 	// The clients have not read anything: the echoes are owed, queued in
@@ -302,7 +302,7 @@ func termAndExpectOwed(t *testing.T, p *testkit.Proc, conns []*testkit.WSConn, m
 	case err := <-p.Done:
 		return err
 	case <-time.After(within):
-		t.Fatalf("server still *service.Server %v after SIGTERM", within)
+		t.Fatalf("server still running %v after SIGTERM", within)
 	}
 	return nil
 }

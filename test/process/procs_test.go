@@ -92,7 +92,7 @@ func procStat(pid int) (state byte, ppid int, ok bool) {
 	return f[0][0], ppid, true
 }
 
-// alive reports whether pid is a *service.Server (not zombie) process.
+// alive reports whether pid is a running (not zombie) process.
 func alive(pid int) bool {
 	state, _, ok := procStat(pid)
 	return ok && state != 'Z'
@@ -344,7 +344,7 @@ func TestProcsGracefulShutdown(t *testing.T) {
 	t.Logf("owed clients by worker: %v", got)
 	for _, pid := range pids {
 		if alive(pid) {
-			t.Errorf("worker %d still *service.Server after the parent exited", pid)
+			t.Errorf("worker %d still running after the parent exited", pid)
 		}
 	}
 }
@@ -370,7 +370,7 @@ func TestProcsNoOrphans(t *testing.T) {
 		}
 		return true
 	}) {
-		t.Errorf("workers still *service.Server 10 s after the parent was killed")
+		t.Errorf("workers still running 10 s after the parent was killed")
 		for _, pid := range pids {
 			if alive(pid) {
 				syscall.Kill(pid, syscall.SIGKILL)
@@ -405,7 +405,7 @@ func TestProcsBadAddress(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				cmd.Process.Kill()
 				<-done
-				t.Fatalf("still *service.Server after 20 s; output:\n%s", out)
+				t.Fatalf("still running after 20 s; output:\n%s", out)
 			}
 			var ee *exec.ExitError
 			if !errors.As(runErr, &ee) || ee.ExitCode() == 0 {
