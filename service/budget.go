@@ -78,11 +78,7 @@ func GoMemoryLimit(cfg Config) int64 {
 	if cfg.MemoryBudget <= 0 {
 		return 0
 	}
-	fl := cfg.FileLimit
-	if fl.Hard == 0 {
-		fl = osprobe.CurrentFileLimit()
-	}
-	return MemoryLimit(cfg.MemoryBudget, connectionCap(cfg.MaxConns, fl.Soft))
+	return MemoryLimit(cfg.MemoryBudget, connectionCap(cfg.MaxConns, cfg.fileLimit().Soft))
 }
 
 // goMemoryLimit is the Go runtime's soft memory limit in force.

@@ -182,6 +182,15 @@ func (s *Server) ProxyRefused() int64 {
 	return 0
 }
 
+// fileLimit is Config.FileLimit, or the limit in effect now when the
+// command did not fill it (a library user, a test).
+func (cfg *Config) fileLimit() osprobe.FileLimit {
+	if cfg.FileLimit.Hard == 0 {
+		return osprobe.CurrentFileLimit()
+	}
+	return cfg.FileLimit
+}
+
 // protocolConfig is the protocol.Server's share of cfg, with maxConns as
 // resolved from the open-file limit.
 func (cfg *Config) protocolConfig(maxConns int) protocol.Config {
@@ -222,10 +231,7 @@ func Start(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	fl := cfg.FileLimit
-	if fl.Hard == 0 {
-		fl = osprobe.CurrentFileLimit()
-	}
+	fl := cfg.fileLimit()
 	maxConns, why := ResolveMaxConns(cfg.MaxConns, fl.Soft, cfg.Loops)
 	srv := protocol.NewServer(cfg.protocolConfig(maxConns), cfg.Handler)
 
