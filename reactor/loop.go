@@ -48,6 +48,12 @@ func newLoop(r *Reactor, el gnet.EventLoop, id int) *loop {
 	l.expire = gnet.RunnableFunc(func(context.Context) error {
 		l.firing.Store(false)
 		l.timers.expire(l.timers.now())
+		// The driver left this loop out of its sleep while the task was
+		// queued (firing), so tell it the earliest deadline even when it is
+		// unchanged: a second task, queued while the first was running,
+		// expires nothing and publishes nothing, and without this the
+		// driver would sleep past the deadline (or forever).
+		l.timers.renotify()
 		return nil
 	})
 	return l

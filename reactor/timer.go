@@ -172,6 +172,13 @@ func (t *timers) publish() {
 	}
 }
 
+// renotify tells onNext the published earliest key again, changed or not.
+func (t *timers) renotify() {
+	if t.onNext != nil && t.published != noDeadline {
+		t.onNext(t.published)
+	}
+}
+
 func (t *timers) removeAt(i int) {
 	h := t.heap
 	dc := h[i]
