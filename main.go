@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
@@ -72,6 +73,9 @@ func main() {
 		// what the open connections really hold (memory per connection is
 		// the point of a server like this) at little CPU cost.
 		debug.SetGCPercent(25)
+	}
+	if os.Getenv("GOMAXPROCS") == "" && (cfg.Procs == 1 || link != nil) {
+		runtime.GOMAXPROCS(procsForLoops(cfg.Loops, runtime.GOMAXPROCS(0)))
 	}
 	if cfg.FileLimit, err = osprobe.RaiseFileLimit(); err != nil {
 		logger.Warn(err.Error()) // the start line says the limit in effect
@@ -125,4 +129,19 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// procsForLoops is the GOMAXPROCS for a process running loops event loops
+// whose GOMAXPROCS is now current: one more than the loops, unless it is
+// larger already. A loop spends its idle time blocked in epoll_wait, holding
+// its P. When every P is held that way, the runtime's sysmon retakes the P
+// of any system call longer than its 20 µs tick and wakes another thread to
+// hold it (retake, handoffp, startm), once per idle wait: a futex wake and
+// a context switch that each lone message pays for. With a P to spare,
+// sysmon leaves a loop's P alone for up to 10 ms (runtime/proc.go, retake).
+// Measured with bench/scripts/syscalls-per-msg.sh, one loop pinned to one
+// core: context switches per message 0.17-0.24 with one P, 0.06-0.10 with
+// two (docs/benchmarks-uwebsockets.md).
+func procsForLoops(loops, current int) int {
+	return max(current, loops+1)
 }

@@ -293,7 +293,7 @@ func Start(cfg Config) (*Server, error) {
 	s.adm.SetReady(true)
 	logger.Info("listening", "addr", r.Addr().String(), "admin_addr", s.adm.AddrString(), "loops", cfg.Loops,
 		slog.Group("open_files", fl.LogAttrs()...), "max_conns", maxConnsAttr(maxConns), "max_conns_why", why,
-		"go_memory_limit_bytes", goMemoryLimit(), "version", buildinfo.Read().Version, slog.Group("config", attrsAny(cfg.StartAttrs)...))
+		"go_memory_limit_bytes", goMemoryLimit(), "gomaxprocs", runtime.GOMAXPROCS(0), "version", buildinfo.Read().Version, slog.Group("config", attrsAny(cfg.StartAttrs)...))
 	if b := srv.Budget(); b != nil {
 		go checkBudget(r, b, logger)
 	}

@@ -615,8 +615,7 @@ func c1mMarkdown(rep *Report, opt C1mOptions, rows []C1mRow) string {
 	m := rep.Machine
 	fmt.Fprintf(&b, "- Run: %s, %s, `%s`\n", rep.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		rep.Finished.Sub(rep.Started).Round(time.Second), rep.Command)
-	fmt.Fprintf(&b, "- Machine: %s, %d CPUs, %s, Linux %s, %s; load average at start %s (the machine was shared with other work)\n",
-		m.CPUModel, m.CPUs, m.Memory, m.Kernel, m.GoVersion, m.LoadAvg)
+	fmt.Fprintf(&b, "- Machine: %s\n", m.Line())
 	fmt.Fprintf(&b, "- Kernel settings as found (the run changes none): %s\n", strings.Join(kernelSettings(), ", "))
 	fmt.Fprintf(&b, "- %s connections against %d server processes on one port (SO_REUSEPORT, one event loop each, nothing pinned), from %d idle wsload processes and %d sending ones (one epoll loop each, at most %d connects+handshakes in flight each, IP_BIND_ADDRESS_NO_PORT, no keep-alive) over %d source addresses 127.0.0.1..%d. "+
 		"**Storm**: every wsload starts at once and connects its share from zero. **Traffic**: %s connections (%.0f%%) send one 64 B message %.0f times a second (%s msgs/s), measured for %s starting %s after the start; the others stay idle and, after the window, each is checked to still echo.\n",

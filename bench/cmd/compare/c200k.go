@@ -389,8 +389,7 @@ func c200kMarkdown(rep *Report, opt C200kOptions, rows []C200kRow, srvs []Server
 	m := rep.Machine
 	fmt.Fprintf(&b, "- Run: %s, %s, `%s`\n", rep.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		rep.Finished.Sub(rep.Started).Round(time.Second), rep.Command)
-	fmt.Fprintf(&b, "- Machine: %s, %d CPUs, %s, Linux %s, %s; load average at start %s (the machine was shared with other work)\n",
-		m.CPUModel, m.CPUs, m.Memory, m.Kernel, m.GoVersion, m.LoadAvg)
+	fmt.Fprintf(&b, "- Machine: %s\n", m.Line())
 	fmt.Fprintf(&b, "- %s connections from %d wsload processes (one event loop each) over %d source addresses 127.0.0.1..%d, against %d server processes on one port (SO_REUSEPORT), one event loop each, nothing pinned. "+
 		"All wsloads start at once; each connects its share, then sends one 64 B message per connection every %.0f s (%s msgs/s in all); all measure the same %s, starting %s after the start (wsload -window-at), and close only after it.\n",
 		thousands(float64(opt.Conns)), opt.Clients, opt.Sources, opt.Sources, opt.Procs, 1/opt.Rate, thousands(float64(opt.Conns)*opt.Rate), opt.Hold, opt.Warmup)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +49,21 @@ func DescribeMachine() Machine {
 		}
 	}
 	return m
+}
+
+// Line is the report's "Machine:" line. The load average at the start
+// cannot tell other sessions' work from the previous run's own processes
+// (a scale scenario leaves the 1-minute average near 30 for a minute), so
+// it says only which of the two a reader may assume.
+func (m Machine) Line() string {
+	note := "raised by the run before it or by other work on the machine"
+	if f := strings.Fields(m.LoadAvg); len(f) > 0 {
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil && v < 1 {
+			note = "nothing else was running"
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s, Linux %s, %s; load average at start %s (%s)",
+		m.CPUModel, m.CPUs, m.Memory, m.Kernel, m.GoVersion, m.LoadAvg, note)
 }
 
 // field returns the trimmed value after the first line starting with key
