@@ -9,9 +9,14 @@
 #
 #   bench/scripts/syscalls-per-msg.sh            # 64 B and 4 KiB
 #   SIZES=64 bench/scripts/syscalls-per-msg.sh
+#   ROUNDS=3 WSREACTOR_ENV="GOMAXPROCS=1 GOMAXPROCS=2" SERVERS="wsreactor uws" bench/scripts/syscalls-per-msg.sh
+#       # wsreactor once per setting (its environment), alternating with uWS, 3 rounds
 set -euo pipefail
 cd "$(dirname "$0")/.." # the bench module
 SIZES=${SIZES:-64 4096}
+ROUNDS=${ROUNDS:-1}
+WSREACTOR_ENV=${WSREACTOR_ENV:-}
+SERVERS=${SERVERS:-wsreactor uws gnettcp}
 tmp=$(mktemp -d)
 server=
 cleanup() {
@@ -51,11 +56,24 @@ for line in open(pf):
     if len(f) > 2 and f[0] and f[0][0].isdigit():
         c[f[2]] = float(f[0])
 sc, cs, cpu = c.get('raw_syscalls:sys_enter', 0), c.get('context-switches', 0), c.get('cpu-clock', 0)
-print(f'{name:10s} {size:>5s} B: {msgs/3:9,.0f} msgs/s  {sc/msgs:5.2f} syscalls/msg  {cs/msgs:6.3f} ctxsw/msg  {cpu*1e3/msgs:6.1f} us CPU/msg')
+print(f'{name:18s} {size:>5s} B: {msgs/3:9,.0f} msgs/s  {sc/msgs:5.2f} syscalls/msg  {cs/msgs:6.3f} ctxsw/msg  {cpu*1e3/msgs:6.1f} us CPU/msg')
 PY
 }
-for size in $SIZES; do
-	run wsreactor "$size" "" "$tmp/wsreactor" -ping-interval 0 -admin-addr ""
-	run uws "$size" "" node peers/uws/echo.js
-	run gnettcp "$size" -raw "$tmp/gnettcp"
+for _ in $(seq "$ROUNDS"); do
+	for size in $SIZES; do
+		for srv in $SERVERS; do
+			case $srv in
+			wsreactor)
+				if [ -z "$WSREACTOR_ENV" ]; then
+					run wsreactor "$size" "" "$tmp/wsreactor" -ping-interval 0 -admin-addr ""
+				fi
+				for e in $WSREACTOR_ENV; do
+					run "wsr-$e" "$size" "" env "$e" "$tmp/wsreactor" -ping-interval 0 -admin-addr ""
+				done
+				;;
+			uws) run uws "$size" "" node peers/uws/echo.js ;;
+			gnettcp) run gnettcp "$size" -raw "$tmp/gnettcp" ;;
+			esac
+		done
+	done
 done

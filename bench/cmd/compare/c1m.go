@@ -389,7 +389,8 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 		hist := filepath.Join(r.bin, fmt.Sprintf("%s-c1m-hist-%d.json", srv.Name, i))
 		os.Remove(hist)
 		args := append([]string{r.wsload, "-mode", "echo", "-conns", strconv.Itoa(split(opt.active(), opt.activeClients(), i)),
-			"-rate", strconv.FormatFloat(opt.Rate, 'g', -1, 64), "-window-at", strconv.FormatInt(windowAt.UnixMilli(), 10), "-duration", opt.Hold.String(),
+			"-rate", strconv.FormatFloat(opt.Rate, 'g', -1, 64), "-window-at", strconv.FormatInt(windowAt.UnixMilli(), 10),
+			"-traffic-at", strconv.FormatInt(windowAt.Add(-10*time.Second).UnixMilli(), 10), "-duration", opt.Hold.String(),
 			"-hist", hist}, common...)
 		l, err := r.startLoad(args, true, hist)
 		if err != nil {
@@ -408,6 +409,7 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 	prev, prevT := n0, start
 	prevS, prevL := cpuTicks(pids), cpuTicks(loadPIDs)
 	var stormEnd time.Duration
+	atBudget := -1 // connections held when the storm's time ran out, if it did
 	holdStart := windowAt
 	holdMid := holdStart.Add(opt.Hold / 2)
 	holdEnd := holdStart.Add(opt.Hold)
@@ -450,6 +452,10 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 				r.logf("c1m %s: %d connections held after %v", srv.Name, opt.Conns, stormEnd.Round(100*time.Millisecond))
 			}
 		}
+		if stormEnd == 0 && atBudget < 0 && now.Sub(start) >= opt.Storm {
+			_, _, fds := procsSample(pids)
+			atBudget = sum(fds) - sum(fds0)
+		}
 		if holdTicks0 == 0 && now.After(holdStart) {
 			holdTicks0 = sTicks
 		}
@@ -477,7 +483,7 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 	}
 	if stormEnd == 0 {
 		_, _, fds := procsSample(pids)
-		fail("only %d of %d connections reached the servers within the storm's %v (-c1m-storm)", sum(fds)-sum(fds0), opt.Conns, opt.Storm)
+		fail("only %d of %d connections reached the servers within the storm's %v (-c1m-storm), %d by the end of the window", max(atBudget, 0), opt.Conns, opt.Storm, sum(fds)-sum(fds0))
 	} else {
 		row.StormS = stormEnd.Seconds()
 		row.ConnsPerSec = float64(opt.Conns) / row.StormS
@@ -486,7 +492,9 @@ func (r *Runner) c1mOne(opt C1mOptions, srv Server) C1mRow {
 
 	// The loads end on their own: the sending ones after their window, the
 	// idle ones after checking every connection.
-	deadline := start.Add(idleHold + 3*time.Minute)
+	// An idle wsload holds for idleHold from its own last connection, which
+	// may come as late as the storm's budget.
+	deadline := start.Add(opt.Storm + idleHold + 3*time.Minute)
 	merged := hdrhistogram.New(1, 100e9, 3)
 	var maxNs int64
 	row.ErrorKinds = map[string]int{}

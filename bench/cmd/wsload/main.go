@@ -95,6 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&cfg.Takeover, "deflate-takeover", false, "with -deflate: offer only client_no_context_takeover, so the server may keep its window between messages")
 	fl.DurationVar(&cfg.Warmup, "warmup", 0, "traffic before the measured window")
 	windowAt := fl.Int64("window-at", 0, "echo mode: start the measured window at this Unix time in milliseconds instead of -warmup after connecting (several wsloads then measure the same seconds)")
+	trafficAt := fl.Int64("traffic-at", 0, "echo mode: start sending at this Unix time in milliseconds instead of once connected (a storm's senders then start after it)")
 	fl.DurationVar(&cfg.Duration, "duration", 0, "measured window; idle mode: how long connections are held (default 5s)")
 	fl.DurationVar(&cfg.Settle, "settle", 0, "idle mode: wait before reading the server's RSS (default 1s)")
 	fl.DurationVar(&cfg.Timeout, "timeout", 0, "bound on one connect+handshake, echo drain or close handshake (default 10s)")
@@ -121,6 +122,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *windowAt > 0 {
 		cfg.WindowAt = time.UnixMilli(*windowAt)
+	}
+	if *trafficAt < 0 {
+		fmt.Fprintf(stderr, "wsload: -traffic-at %d: want a Unix time in milliseconds\n", *trafficAt)
+		return 2
+	}
+	if *trafficAt > 0 {
+		cfg.TrafficAt = time.UnixMilli(*trafficAt)
 	}
 	if *verbose {
 		cfg.Log = stderr

@@ -51,6 +51,13 @@ type Config struct {
 	// none closes its connections while another still measures. If the
 	// connections open later than WindowAt, the window starts at once.
 	WindowAt time.Time
+	// TrafficAt, when not zero, is when echo mode starts sending, instead
+	// of as soon as the connections are open: a reconnect storm's sending
+	// connections then start their schedule after the storm rather than
+	// queue up a backlog of intended sends while the machine is saturated
+	// (the latency of each message counts from its intended time). If the
+	// connections open later, sending starts at once.
+	TrafficAt time.Time
 
 	Sources    int // spread source addresses over 127.0.0.1..127.0.0.N (IPv4 loopback servers only); 0 = auto (1, or 8 when Conns > 10,000)
 	Loops      int // client event loops (default 1)

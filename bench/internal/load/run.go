@@ -242,6 +242,9 @@ func (r *runner) runEcho() error {
 	if err := r.connectAll(); err != nil {
 		return err
 	}
+	if !r.cfg.TrafficAt.IsZero() {
+		time.Sleep(time.Until(r.cfg.TrafficAt))
+	}
 	t0 := int64(time.Since(r.base))
 	for _, l := range r.loops {
 		l.execute(func() { l.startTraffic(t0) })
