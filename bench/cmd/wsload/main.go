@@ -116,19 +116,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsload: unexpected argument %q\n", fl.Arg(0))
 		return 2
 	}
-	if *windowAt < 0 {
-		fmt.Fprintf(stderr, "wsload: -window-at %d: want a Unix time in milliseconds\n", *windowAt)
-		return 2
-	}
-	if *windowAt > 0 {
-		cfg.WindowAt = time.UnixMilli(*windowAt)
-	}
-	if *trafficAt < 0 {
-		fmt.Fprintf(stderr, "wsload: -traffic-at %d: want a Unix time in milliseconds\n", *trafficAt)
-		return 2
-	}
-	if *trafficAt > 0 {
-		cfg.TrafficAt = time.UnixMilli(*trafficAt)
+	for _, at := range []struct {
+		name string
+		ms   int64
+		t    *time.Time
+	}{{"window-at", *windowAt, &cfg.WindowAt}, {"traffic-at", *trafficAt, &cfg.TrafficAt}} {
+		if at.ms < 0 {
+			fmt.Fprintf(stderr, "wsload: -%s %d: want a Unix time in milliseconds\n", at.name, at.ms)
+			return 2
+		}
+		if at.ms > 0 {
+			*at.t = time.UnixMilli(at.ms)
+		}
 	}
 	if *verbose {
 		cfg.Log = stderr
