@@ -55,6 +55,12 @@ func main() {
 		fmt.Println(buildinfo.Read())
 		os.Exit(0)
 	}
+	// A log reader that goes away (a pipe's reader exits, or the process
+	// whose stderr an upgrade's successor inherited is gone) must not take
+	// the server and its clients with it: with SIGPIPE ignored a write to
+	// the broken pipe fails and the log line is lost, as systemd's
+	// IgnoreSIGPIPE=yes (its default for services) has it.
+	signal.Ignore(syscall.SIGPIPE)
 	logger := newLogger(os.Stderr, cfg)
 	link, err := attachWorker(&cfg) // nil unless a worker of -procs
 	if err != nil {

@@ -221,3 +221,26 @@ func Eventually(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// StartPiped starts cmd with its stdout and stderr on a pipe of the
+// test's own and returns the pipe's read end, closed when the test ends.
+// Unlike cmd.StderrPipe, whose read end Wait closes once cmd exits, the
+// pipe stays readable while any process holds its write end: the
+// processes a binary upgrade starts inherit it and log on after the first
+// one exits.
+func StartPiped(t testing.TB, cmd *exec.Cmd) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}

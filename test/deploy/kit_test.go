@@ -76,6 +76,18 @@ type server struct {
 	cmd       *exec.Cmd
 	exited    chan struct{} // closed when the process has exited
 	err       error         // its exit status, once exited is closed
+
+	logMu   sync.Mutex
+	logTail []string // its last 200 log lines (and its successors')
+}
+
+// logs returns the last lines the server (and any process that inherited
+// its stderr: an upgrade's successor and the workers) wrote, for a
+// failure's message.
+func (s *server) logs() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return strings.Join(s.logTail, "\n")
 }
 
 // startServer runs the built binary with args (plus -log-format json) and
@@ -86,29 +98,25 @@ func startServer(t testing.TB, bin string, env []string, args ...string) *server
 	t.Helper()
 	cmd := exec.Command(bin, append(args, "-log-format", "json")...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = cmd.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	// Not StderrPipe, whose read end Wait closes once this process exits:
+	// a supervisor an upgrade started inherits the write end and logs on
+	// (testkit.StartPiped). Before the command ignored SIGPIPE, the new
+	// supervisor died of it at its next line and its workers closed every
+	// client with 1001 (a CI failure of TestSystemdReloadKeepsServing).
+	stderr := testkit.StartPiped(t, cmd)
 	s := &server{cmd: cmd, exited: make(chan struct{})}
 	started := make(chan struct{})
-	var logMu sync.Mutex
-	var logTail []string
 	go func() {
 		seen := false
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			logMu.Lock()
-			if logTail = append(logTail, line); len(logTail) > 40 {
-				logTail = logTail[1:]
+			s.logMu.Lock()
+			if s.logTail = append(s.logTail, line); len(s.logTail) > 200 {
+				s.logTail = s.logTail[1:]
 			}
-			logMu.Unlock()
+			s.logMu.Unlock()
 			var rec map[string]any
 			if seen || json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "listening" || rec["worker"] != nil {
 				continue
@@ -120,16 +128,19 @@ func startServer(t testing.TB, bin string, env []string, args ...string) *server
 			s.Admin, _ = rec["admin_addr"].(string)
 			close(started)
 		}
-		io.Copy(io.Discard, stderr)
+		io.Copy(io.Discard, stderr) // a line past the scanner's buffer: keep the pipe drained
 	}()
 	go func() { s.err = cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() { s.stop(t) })
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("the log of wsreactor %q (and of processes that inherited its stderr), last lines:\n%s", args, s.logs())
+		}
+	})
 	select {
 	case <-started:
 	case <-s.exited:
-		logMu.Lock()
-		defer logMu.Unlock()
-		t.Fatalf("wsreactor %q exited before listening: %v\n%s", args, s.err, strings.Join(logTail, "\n"))
+		t.Fatalf("wsreactor %q exited before listening: %v", args, s.err)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("wsreactor %q: no listening line in 30 s", args)
 	}

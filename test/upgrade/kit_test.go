@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
 // The end-to-end tests of the binary upgrade (SIGUSR2): they build the real
@@ -167,20 +169,9 @@ func startServerEnv(t *testing.T, env []string, args ...string) *server {
 	args = append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "", "-loops", "2", "-log-level", "debug"}, args...)
 	s.cmd = exec.Command(s.path, args...)
 	s.cmd.Env = append(os.Environ(), env...)
-	// A pipe of our own, not StderrPipe: Wait would close its read end once
-	// this process exits, and the process an upgrade started, which
-	// inherited the write end, would die of SIGPIPE at its next log line.
-	stderr, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = w
-	err = s.cmd.Start()
-	w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stderr.Close() })
+	// The processes an upgrade starts inherit the pipe and log on after
+	// this one exits (testkit.StartPiped).
+	stderr := testkit.StartPiped(t, s.cmd)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
