@@ -10,23 +10,23 @@ import (
 	"github.com/wsreactor/wsreactor/internal/testkit"
 )
 
-// TestGOMAXPROCSSparesOneP: with GOMAXPROCS unset the command runs one P
-// more than its event loops, so that a loop blocked in epoll_wait keeps its
-// P (the runtime retakes a P held in a system call only when no P is idle);
-// it never lowers what the runtime chose; GOMAXPROCS set wins. The start
-// line says which it is.
-func TestGOMAXPROCSSparesOneP(t *testing.T) {
+// TestGOMAXPROCSOnePPerLoop: with GOMAXPROCS unset the command runs one P
+// per event loop, whatever the runtime would choose (the CPUs), so that no
+// P is idle beside a loop waiting in epoll_wait (see procsForLoops in
+// main.go); GOMAXPROCS set wins. The start line says which it is.
+func TestGOMAXPROCSOnePPerLoop(t *testing.T) {
 	cpus := runtime.NumCPU()
 	for _, tc := range []struct {
 		env   string // GOMAXPROCS, "" for unset
 		loops int
 		want  int
 	}{
-		{"", cpus, cpus + 1},     // every P hosts a loop: one more
-		{"", cpus + 2, cpus + 3}, // more loops than CPUs
-		{"", 1, max(cpus, 2)},    // the runtime's choice when it already spares one
+		{"", cpus, cpus},         // the runtime's choice too
+		{"", cpus + 2, cpus + 2}, // more loops than CPUs: a P each
+		{"", 1, 1},               // fewer: no idle P beside the loop
 		{"1", 1, 1},              // set: it wins
 		{"3", 5, 3},
+		{"4", 1, 4},
 	} {
 		t.Run(fmt.Sprintf("GOMAXPROCS=%q,loops=%d", tc.env, tc.loops), func(t *testing.T) {
 			cmd := exec.Command(testkit.Binary(t), "-addr", "127.0.0.1:0", "-admin-addr", "", "-loops", fmt.Sprint(tc.loops))
