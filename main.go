@@ -144,9 +144,9 @@ func startCPUProfile(path string) (stop func(), err error) {
 // epoll_wait holding its P, and while any P is held the runtime's sysmon
 // polls every 20 µs, backing off to 10 ms, for as long as the wait lasts
 // (with a P idle it does not retake the loop's P for 10 ms; with none it
-// retakes it at once and sleeps); and each time the loop's P turns busy
-// again with another idle, the runtime wakes a thread to look for more
-// work. Measured on 2 CPUs with 58 one-loop workers, 50,000 connections and
+// retakes it at once and sleeps); and gnet yields before each blocking
+// wait, which with a P idle wakes another thread to look for work.
+// Measured on 2 CPUs with 58 one-loop workers, 50,000 connections and
 // 500 msgs/s (docs/benchmarks-c1m.md#one-p-per-loop): server CPU 59% with
 // two Ps against 15% with one, p99 21.4 ms against 0.45 ms, and the storm
 // 26 s against 12 s.
