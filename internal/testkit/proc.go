@@ -77,6 +77,16 @@ type Proc struct {
 // the log, text format.
 var listenRE = regexp.MustCompile(`msg=listening addr=(\S+) admin_addr=("")?(\S*)`)
 
+// ListenAddrs reads the address and the admin address ("" when off) from a
+// start line of the log, text format; ok is false for any other line.
+func ListenAddrs(line string) (addr, admin string, ok bool) {
+	m := listenRE.FindStringSubmatch(line)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[3], true
+}
+
 // StartProc runs the command with args (plus a free loopback port, and no
 // admin server unless args give -admin-addr) and waits until it listens.
 // It is killed when the test ends if still running.
@@ -97,7 +107,7 @@ func StartProcCmd(t testing.TB, cmd *exec.Cmd) *Proc {
 		t.Fatal(err)
 	}
 	p := &Proc{Cmd: cmd, Done: make(chan error, 1)}
-	addrc := make(chan []string, 1)
+	addrc := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -105,9 +115,9 @@ func StartProcCmd(t testing.TB, cmd *exec.Cmd) *Proc {
 			p.mu.Lock()
 			p.log.WriteString(line + "\n")
 			p.mu.Unlock()
-			if m := listenRE.FindStringSubmatch(line); m != nil {
+			if addr, admin, ok := ListenAddrs(line); ok {
 				select { // the first one; with -procs every worker says it too
-				case addrc <- m:
+				case addrc <- [2]string{addr, admin}:
 				default:
 				}
 			}
@@ -122,7 +132,7 @@ func StartProcCmd(t testing.TB, cmd *exec.Cmd) *Proc {
 	})
 	select {
 	case m := <-addrc:
-		p.Addr, p.Admin = m[1], m[3]
+		p.Addr, p.Admin = m[0], m[1]
 		return p
 	case <-time.After(20 * time.Second):
 		t.Fatalf("server did not start; log:\n%s", p.LogText())

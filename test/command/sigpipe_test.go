@@ -31,14 +31,8 @@ func TestLogReaderGone(t *testing.T) {
 			addr := ""
 			sc := bufio.NewScanner(r)
 			for addr == "" && sc.Scan() {
-				line := sc.Text()
-				if !strings.Contains(line, "msg=listening") || strings.Contains(line, "worker=") {
-					continue
-				}
-				for _, f := range strings.Fields(line) {
-					if a, ok := strings.CutPrefix(f, "addr="); ok {
-						addr = a
-					}
+				if line := sc.Text(); !strings.Contains(line, "worker=") { // the parent's, once every worker serves
+					addr, _, _ = testkit.ListenAddrs(line)
 				}
 			}
 			if addr == "" {
