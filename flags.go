@@ -56,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		proxyFrom             string
 	)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "TCP address to listen on")
-	fs.IntVar(&cfg.Loops, "loops", runtime.NumCPU(), "number of event loops")
+	fs.IntVar(&cfg.Loops, "loops", runtime.GOMAXPROCS(0), "number of event loops")
 	fs.StringVar(&subprotocols, "subprotocols", "chat,superchat", "comma-separated subprotocols the server supports, in no particular order (the client's order of preference wins)")
 	fs.StringVar(&origins, "origins", "", "comma-separated allow-list of origins as browsers send them, scheme://host[:port] (https://example.com, http://localhost:8080) or null; empty allows every origin")
 	bytesize.Int64Var(fs, &cfg.MaxMessage, "max-message", 64<<20, "largest message, a `size` in bytes or with a unit of 1024 (512KiB, 64MiB, 1GiB; close 1009 past it); 0 means no limit")
@@ -64,6 +64,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 30*time.Second, "ping a connection silent this long, close it if still silent after another interval; 0 turns it off")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 5*time.Second, "time to wait for the client's close frame after the server's, before dropping TCP")
 	bytesize.IntVar(fs, &cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "unsent output a connection may have before it is closed with 1008 (a `size`, like -max-message)")
+	bytesize.IntVar(fs, &cfg.ReadBuffer, "read-buffer", service.DefaultReadBuffer, "each event loop's read buffer, the most one read takes from a socket (a `size`, rounded up to a power of two, at least 1KiB); one per loop, shared by its connections")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 with Retry-After (0 derives it from the open-file limit, -1 means no cap)")
 	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
 	bytesize.Int64Var(fs, &cfg.MemoryBudget, "memory-budget", service.DefaultMemoryBudget(), "output, echo slack and partial input that clients may make the server hold, over all connections (a `size`); 0 means no budget; the default is a quarter of physical or cgroup memory")
@@ -112,6 +113,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("loops"))
 	case cfg.WriteBufferLimit < 1:
 		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("write-buffer-limit"))
+	case cfg.ReadBuffer < 1<<10 || cfg.ReadBuffer > 64<<20:
+		return cfg, fmt.Errorf("wsreactor: %s: want 1KiB to 64MiB", src.Describe("read-buffer"))
 	case cfg.MaxConns < -1:
 		return cfg, fmt.Errorf("wsreactor: %s: need -1 (no cap), 0 (from the open-file limit) or a positive count", src.Describe("max-conns"))
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:

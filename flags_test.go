@@ -24,6 +24,32 @@ func TestFlagMaxConns(t *testing.T) {
 	}
 }
 
+// TestReadBufferFlag: -read-buffer defaults to service.DefaultReadBuffer
+// (512 KiB) and takes 1 KiB to 64 MiB with units; one byte either side of
+// the range, and many past it, are refused with the value quoted. The
+// default reaches service.Config, which gives it to the reactor.
+func TestReadBufferFlag(t *testing.T) {
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ReadBuffer != service.DefaultReadBuffer || service.DefaultReadBuffer != 512<<10 {
+		t.Errorf("default -read-buffer %d; want %d (512 KiB)", cfg.ReadBuffer, service.DefaultReadBuffer)
+	}
+	for v, want := range map[string]int{"1KiB": 1 << 10, "1024": 1 << 10, "64KiB": 64 << 10, "1MiB": 1 << 20, "64MiB": 64 << 20} {
+		if cfg, err := parseFlags(newFlagSet(), []string{"-read-buffer", v}); err != nil || cfg.ReadBuffer != want {
+			t.Errorf("-read-buffer %s: %d, %v; want %d", v, cfg.ReadBuffer, err, want)
+		}
+	}
+	for _, v := range []string{"1023", "0", "67108865", "1GiB"} {
+		fs := newFlagSet()
+		fs.SetOutput(io.Discard)
+		if _, err := parseFlags(fs, []string{"-read-buffer", v}); err == nil || !strings.Contains(err.Error(), "-read-buffer "+v+": want 1KiB to 64MiB") {
+			t.Errorf("-read-buffer %s: %v; want an error quoting it and the range", v, err)
+		}
+	}
+}
+
 // TestMemoryBudgetFlag: the default is a quarter of the machine's (or
 // cgroup's) memory, 0 turns the budget off, a negative budget is refused
 // with the value quoted.

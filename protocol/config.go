@@ -95,7 +95,7 @@ type Config struct {
 	// Loops is the number of event loops the Server's connections run on
 	// (a Transport's Loop method returns a value below it): the Server
 	// keeps one Stats, one memory-budget account and one pool of
-	// permessage-deflate state per loop. 0 means runtime.NumCPU(), the
+	// permessage-deflate state per loop. 0 means runtime.GOMAXPROCS(0), the
 	// reactor's default number of loops. A connection whose transport says
 	// a loop at or past Loops is refused loudly (ConnectionMade panics)
 	// rather than sharing another loop's counters, which that loop's

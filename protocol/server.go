@@ -40,7 +40,7 @@ func NewServer(cfg Config, app func() Handler) *Server {
 	}
 	cfg.Deflate.Level = min(max(cfg.Deflate.Level, 1), 9)
 	if cfg.Loops <= 0 {
-		cfg.Loops = runtime.NumCPU() // reactor.Options' default
+		cfg.Loops = runtime.GOMAXPROCS(0) // reactor.Options' default
 	}
 	cfg.Loops = min(cfg.Loops, 1<<16) // Conn.loop is a uint16
 	s := &Server{cfg: cfg, app: app, loopPools: make([]deflatePool, cfg.Loops)}

@@ -206,14 +206,14 @@ func TestStatsPerLoop(t *testing.T) {
 	}
 }
 
-// TestStatsLoopOutOfRange: Loops 0 means runtime.NumCPU() accounts, and a
+// TestStatsLoopOutOfRange: Loops 0 means runtime.GOMAXPROCS(0) accounts, and a
 // connection on a loop past Config.Loops panics in ConnectionMade (the
 // reactor logs it and aborts the connection) instead of writing another
 // loop's counters from a second goroutine; the ConnectionLost that follows
 // counts nothing.
 func TestStatsLoopOutOfRange(t *testing.T) {
-	if got := NewServer(Config{}, nil).Config().Loops; got != runtime.NumCPU() {
-		t.Errorf("NewServer(Config{}).Config().Loops = %d; want runtime.NumCPU() = %d", got, runtime.NumCPU())
+	if got := NewServer(Config{}, nil).Config().Loops; got != runtime.GOMAXPROCS(0) {
+		t.Errorf("NewServer(Config{}).Config().Loops = %d; want runtime.GOMAXPROCS(0) = %d", got, runtime.GOMAXPROCS(0))
 	}
 	cfg := timerConfig()
 	cfg.Loops = 2

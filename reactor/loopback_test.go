@@ -417,3 +417,56 @@ func TestStopClosesConnections(t *testing.T) {
 	}
 	r.ForEachProtocol(func(Protocol) { t.Error("ForEachProtocol after Stop ran fn") })
 }
+
+// TestReadBufferCap: WithReadBufferCap bounds what one DataReceived
+// carries, and a large one takes what the socket has queued in one read
+// (the reason service.DefaultReadBuffer is 512 KiB, not gnet's 64 KiB). The
+// first DataReceived holds the loop for a while, so that the rest of the
+// client's 600 KiB is queued in the socket (SO_RCVBUF 1 MiB) by the time
+// of the next read.
+func TestReadBufferCap(t *testing.T) {
+	for _, tc := range []struct {
+		readBuf  int
+		min, max int // bounds on the largest DataReceived after the first
+	}{
+		{4096, 4096, 4096},
+		{1 << 20, 64<<10 + 1, 1 << 20},
+	} {
+		chunks := make(chan int, 1024)
+		first := true
+		r := start(t, FactoryFunc(func(net.Addr) Protocol {
+			return &funcProtocol{data: func(tr Transport, d []byte) {
+				if first {
+					first = false
+					time.Sleep(300 * time.Millisecond)
+				}
+				chunks <- len(d)
+			}}
+		}), WithLoops(1), WithReadBufferCap(tc.readBuf), WithSocketBuffers(1<<20, 0))
+		c := dial(t, r)
+		const total = 600 << 10
+		if _, err := c.Write([]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the one byte is read alone; the loop now sleeps
+		if _, err := c.Write(make([]byte, total-1)); err != nil {
+			t.Fatal(err)
+		}
+		got, largest := 0, 0
+		for got < total {
+			select {
+			case n := <-chunks:
+				if got > 0 {
+					largest = max(largest, n)
+				}
+				got += n
+			case <-time.After(10 * time.Second):
+				t.Fatalf("read buffer %d: received %d of %d bytes", tc.readBuf, got, total)
+			}
+		}
+		if largest < tc.min || largest > tc.max {
+			t.Errorf("read buffer %d: largest DataReceived %d bytes; want %d to %d", tc.readBuf, largest, tc.min, tc.max)
+		}
+		c.Close()
+	}
+}

@@ -10,7 +10,7 @@ import (
 // functions; the zero value of a field means its default.
 type Options struct {
 	// Loops is the number of event loops (goroutines doing network I/O);
-	// connections are spread over them round-robin. Default runtime.NumCPU().
+	// connections are spread over them round-robin. Default runtime.GOMAXPROCS(0).
 	Loops int
 	// Clock measures every deadline. Default SystemClock(); tests use a
 	// FakeClock.
@@ -62,7 +62,7 @@ type Option func(*Options)
 
 func defaultOptions() Options {
 	return Options{
-		Loops:           runtime.NumCPU(),
+		Loops:           runtime.GOMAXPROCS(0),
 		Clock:           SystemClock(),
 		TimerResolution: time.Millisecond,
 		DrainInterval:   5 * time.Millisecond,
@@ -70,7 +70,7 @@ func defaultOptions() Options {
 	}
 }
 
-// WithLoops sets the number of event loops (n <= 0: runtime.NumCPU()).
+// WithLoops sets the number of event loops (n <= 0: runtime.GOMAXPROCS(0)).
 func WithLoops(n int) Option { return func(o *Options) { o.Loops = n } }
 
 // WithClock sets the clock (nil: SystemClock()).

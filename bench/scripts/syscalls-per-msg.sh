@@ -2,8 +2,8 @@
 # syscalls-per-msg.sh measures what one echoed message costs wsreactor,
 # uWebSockets (peers/uws) and the gnet TCP echo (peers/gnettcp) in system
 # calls, context switches and CPU, with perf: each server pinned to CPU 0
-# with one loop, wsload on CPU 1 with 100 connections and one message in
-# flight each; perf stat counts raw_syscalls:sys_enter, context-switches and
+# with one loop, wsload on CPU 1 with 100 connections (CONNS) and one
+# message in flight each (INFLIGHT); perf stat counts raw_syscalls:sys_enter, context-switches and
 # cpu-clock of the server for 3 s in the middle of a 6 s run. Needs perf,
 # node with peers/uws installed (npm install there, as test.sh does).
 #
@@ -11,12 +11,16 @@
 #   SIZES=64 bench/scripts/syscalls-per-msg.sh
 #   ROUNDS=3 WSREACTOR_ENV="GOMAXPROCS=1 GOMAXPROCS=2" SERVERS="wsreactor uws" bench/scripts/syscalls-per-msg.sh
 #       # wsreactor once per setting (its environment), alternating with uWS, 3 rounds
+#   CONNS=50 SIZES=1048576 WSREACTOR_ENV="WSREACTOR_READ_BUFFER=64KiB WSREACTOR_READ_BUFFER=512KiB" bench/scripts/syscalls-per-msg.sh
+#       # the 1 MiB scenario, wsreactor with gnet's read buffer and its own
 set -euo pipefail
 cd "$(dirname "$0")/.." # the bench module
 SIZES=${SIZES:-64 4096}
 ROUNDS=${ROUNDS:-1}
 WSREACTOR_ENV=${WSREACTOR_ENV:-}
 SERVERS=${SERVERS:-wsreactor uws gnettcp}
+CONNS=${CONNS:-100}
+INFLIGHT=${INFLIGHT:-1}
 tmp=$(mktemp -d)
 server=
 cleanup() {
@@ -37,7 +41,7 @@ run() { # name size extra-wsload-flags server-command...
 	server=$!
 	sleep 1.5
 	# shellcheck disable=SC2086 # extra is word-split on purpose
-	taskset -c 1 "$tmp/wsload" -addr 127.0.0.1:$port -conns 100 -size "$size" -inflight 1 \
+	taskset -c 1 "$tmp/wsload" -addr 127.0.0.1:$port -conns "$CONNS" -size "$size" -inflight "$INFLIGHT" \
 		-warmup 1s -duration 6s -json $extra -server-pid "$server" >"$tmp/$name.json" 2>/dev/null &
 	local load=$!
 	sleep 2.5
@@ -56,7 +60,7 @@ for line in open(pf):
     if len(f) > 2 and f[0] and f[0][0].isdigit():
         c[f[2]] = float(f[0])
 sc, cs, cpu = c.get('raw_syscalls:sys_enter', 0), c.get('context-switches', 0), c.get('cpu-clock', 0)
-print(f'{name:18s} {size:>5s} B: {msgs/3:9,.0f} msgs/s  {sc/msgs:5.2f} syscalls/msg  {cs/msgs:6.3f} ctxsw/msg  {cpu*1e3/msgs:6.1f} us CPU/msg')
+print(f'{name:30s} {size:>7s} B: {msgs/3:9,.0f} msgs/s  {sc/msgs:5.2f} syscalls/msg  {cs/msgs:6.3f} ctxsw/msg  {cpu*1e3/msgs:6.1f} us CPU/msg')
 PY
 }
 for _ in $(seq "$ROUNDS"); do

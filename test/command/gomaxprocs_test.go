@@ -46,3 +46,23 @@ func TestGOMAXPROCSOnePPerLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopsDefaultFollowsGOMAXPROCS: left unset, -loops is the runtime's
+// GOMAXPROCS at start, which since Go 1.25 counts a cgroup's CPU limit
+// (a container given 1 CPU on a 64-CPU node runs 1 loop, not 64); set,
+// GOMAXPROCS is what the loops follow.
+func TestLoopsDefaultFollowsGOMAXPROCS(t *testing.T) {
+	for _, env := range []string{"1", "3"} {
+		cmd := exec.Command(testkit.Binary(t), "-addr", "127.0.0.1:0", "-admin-addr", "")
+		for _, kv := range environ() {
+			if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "WSREACTOR_LOOPS=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+env)
+		p := testkit.StartProcCmd(t, cmd)
+		if want := " loops=" + env + " "; !strings.Contains(p.LogText(), want) {
+			t.Errorf("GOMAXPROCS=%s: start line lacks%q:\n%s", env, want, p.LogText())
+		}
+	}
+}
