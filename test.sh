@@ -86,6 +86,12 @@ done
 # lowers its process's open-file limit, so it runs alone.
 step "gnet patch: shedding at the descriptor limit"
 (cd third_party/gnet && go test -race -count=1 -run 'TestAcceptShedAndPause' .)
+# The raw read/write/writev of the event loop (PATCH.md, "Raw system calls
+# on the loop") are what runs without the race detector (with it, gnet
+# keeps the ordinary calls): their own test, then every end-to-end suite
+# runs them through the command's binary, which testkit builds without it.
+step "gnet patch: raw system calls on the loop (without the race detector)"
+(cd third_party/gnet && go test -count=1 -run 'TestRawIO' .)
 
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.

@@ -13,6 +13,8 @@
 #       # wsreactor once per setting (its environment), alternating with uWS, 3 rounds
 #   CONNS=50 SIZES=1048576 WSREACTOR_ENV="WSREACTOR_READ_BUFFER=64KiB WSREACTOR_READ_BUFFER=512KiB" bench/scripts/syscalls-per-msg.sh
 #       # the 1 MiB scenario, wsreactor with gnet's read buffer and its own
+#   BASE=e3ce3bd SERVERS="wsreactor base uws" bench/scripts/syscalls-per-msg.sh
+#       # this tree's wsreactor against the one built from commit e3ce3bd ("base")
 set -euo pipefail
 cd "$(dirname "$0")/.." # the bench module
 SIZES=${SIZES:-64 4096}
@@ -21,14 +23,20 @@ WSREACTOR_ENV=${WSREACTOR_ENV:-}
 SERVERS=${SERVERS:-wsreactor uws gnettcp}
 CONNS=${CONNS:-100}
 INFLIGHT=${INFLIGHT:-1}
+BASE=${BASE:-}
 tmp=$(mktemp -d)
 server=
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null || true
+	if [ -n "$BASE" ]; then git -C .. worktree remove --force "$tmp/base-tree" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 (cd .. && go build -o "$tmp/wsreactor" .)
+if [ -n "$BASE" ]; then
+	git -C .. worktree add --detach "$tmp/base-tree" "$BASE" >/dev/null 2>&1
+	(cd "$tmp/base-tree" && go build -o "$tmp/base" .)
+fi
 go build -o "$tmp/wsload" ./cmd/wsload
 go build -o "$tmp/gnettcp" ./peers/gnettcp
 
@@ -75,6 +83,7 @@ for _ in $(seq "$ROUNDS"); do
 					run "wsr-$e" "$size" "" env "$e" "$tmp/wsreactor" -ping-interval 0 -admin-addr ""
 				done
 				;;
+			base) run "base-$BASE" "$size" "" "$tmp/base" -ping-interval 0 -admin-addr "" ;;
 			uws) run uws "$size" "" node peers/uws/echo.js ;;
 			gnettcp) run gnettcp "$size" -raw "$tmp/gnettcp" ;;
 			esac

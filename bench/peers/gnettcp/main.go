@@ -3,7 +3,9 @@
 // that arrived straight back with one Write, so the load generator (run with
 // -raw) gets its masked client frames back verbatim. No WebSocket server on
 // the same event loop can beat it; the ratio to it is what the protocol layer
-// costs.
+// costs. It reads with wsreactor's default read buffer (512 KiB,
+// service.DefaultReadBuffer), not gnet's 64 KiB, so that the ceiling is the
+// same event loop set up the same way.
 //
 //	gnettcp -addr 127.0.0.1:9001 -loops 1
 package main
@@ -15,6 +17,10 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/wsreactor/wsreactor/bench/peers/internal/peer"
 )
+
+// readBuffer is wsreactor's -read-buffer default (service.DefaultReadBuffer;
+// the bench module does not import the server's).
+const readBuffer = 512 << 10
 
 // echo is the whole server: OnTraffic writes back what it was given.
 type echo struct {
@@ -37,7 +43,7 @@ func main() {
 	proto := "tcp://" + cfg.Addr
 	peer.OnSignal(func() { _ = gnet.Stop(context.Background(), proto) })
 	log.Printf("gnettcp: listening on %s (loops %d)", cfg.Addr, cfg.Loops)
-	if err := gnet.Run(&echo{}, proto, gnet.WithNumEventLoop(cfg.Loops)); err != nil {
+	if err := gnet.Run(&echo{}, proto, gnet.WithNumEventLoop(cfg.Loops), gnet.WithReadBufferCap(readBuffer)); err != nil {
 		log.Fatalf("gnettcp: %v", err)
 	}
 }

@@ -1,0 +1,17 @@
+// wsreactor patch (PATCH.md, "Raw system calls on the loop"): not part of gnet v2.9.7.
+
+//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"golang.org/x/sys/unix"
+
+	gio "github.com/panjf2000/gnet/v2/pkg/io"
+)
+
+// sysRead, sysWrite and sysWritev are the ordinary system calls here; on
+// Linux they are raw ones (rawio_linux.go).
+func sysRead(fd int, p []byte) (int, error)      { return unix.Read(fd, p) }
+func sysWrite(fd int, p []byte) (int, error)     { return unix.Write(fd, p) }
+func sysWritev(fd int, bs [][]byte) (int, error) { return gio.Writev(fd, bs) }
