@@ -10,24 +10,10 @@
 #   BASE=e3ce3bd bench/scripts/sched-threads.sh     # and the one built from commit e3ce3bd
 set -euo pipefail
 cd "$(dirname "$0")/.." # the bench module
-BASE=${BASE:-}
 SIZE=${SIZE:-64}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null || true
-	if [ -n "$BASE" ]; then git -C .. worktree remove --force "$tmp/base-tree" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-(cd .. && go build -o "$tmp/wsreactor" .)
-go build -o "$tmp/wsload" ./cmd/wsload
-bins=wsreactor
-if [ -n "$BASE" ]; then
-	git -C .. worktree add --detach "$tmp/base-tree" "$BASE" >/dev/null 2>&1
-	(cd "$tmp/base-tree" && go build -o "$tmp/base" .)
-	bins="wsreactor base"
-fi
+# shellcheck source=lib-base.sh
+. scripts/lib-base.sh
+bins="wsreactor${BASE:+ base}"
 port=$((20000 + RANDOM % 20000))
 for bin in $bins; do
 	port=$((port + 1))

@@ -23,21 +23,8 @@ WSREACTOR_ENV=${WSREACTOR_ENV:-}
 SERVERS=${SERVERS:-wsreactor uws gnettcp}
 CONNS=${CONNS:-100}
 INFLIGHT=${INFLIGHT:-1}
-BASE=${BASE:-}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null || true
-	if [ -n "$BASE" ]; then git -C .. worktree remove --force "$tmp/base-tree" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-(cd .. && go build -o "$tmp/wsreactor" .)
-if [ -n "$BASE" ]; then
-	git -C .. worktree add --detach "$tmp/base-tree" "$BASE" >/dev/null 2>&1
-	(cd "$tmp/base-tree" && go build -o "$tmp/base" .)
-fi
-go build -o "$tmp/wsload" ./cmd/wsload
+# shellcheck source=lib-base.sh
+. scripts/lib-base.sh
 go build -o "$tmp/gnettcp" ./peers/gnettcp
 
 port=$((20000 + RANDOM % 20000))
