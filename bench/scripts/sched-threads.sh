@@ -31,6 +31,6 @@ for bin in $bins; do
 	echo "== $bin${BASE:+ ($([ "$bin" = base ] && echo "$BASE" || echo this tree))}: $(/usr/bin/python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['msgs_per_sec']), 'msgs/s')" "$tmp/$bin.json")"
 	echo "thread                 sched-in/s  run-time ms  (pid $server; perf sched timehist -s)"
 	perf sched timehist -i "$tmp/$bin.sched" -s 2>/dev/null | awk -v pid="$server" '$1 ~ "\\[[0-9]+/"pid"\\]$" {printf "%-22s %10s %12s\n", $1, $3, $4}'
-	printf 'CPU 0 idle: %s\n' "$(perf sched timehist -i "$tmp/$bin.sched" -s 2>/dev/null | awk '/CPU  0 idle for/ {print $5, $6, $7}')"
+	printf 'CPU 0 idle: %s\n' "$(perf sched timehist -i "$tmp/$bin.sched" -s 2>/dev/null | awk '/CPU  0 idle for/ {print $5, $6, $8}' | tr -d ')')"
 	server=
 done
