@@ -58,11 +58,12 @@ const BudgetCheckInterval = 10 * time.Millisecond
 // How far a burst can pass the budget: a loop publishing a rise sums the
 // shards and acts itself, so each measure starts within loops×quantum (at
 // most budget/16) of its threshold. Slack stops at 7/8; after that a
-// connection past WriteBufferLimit grows by at most one read's echo (the
-// reactor's read buffer, 64 KiB by default) before it is closed, and at
-// most budget/WriteBufferLimit connections can be past it: budget/16 with
-// the command's defaults, so both fit in the 1/8 left above 7/8. What
-// remains is growth of connections under WriteBufferLimit: Check handles
+// connection past WriteBufferLimit grows by at most flushAt (128 KiB: a
+// read's output is written and checked at least that often, whatever the
+// read buffer) before it is closed, and at most budget/WriteBufferLimit
+// connections can be past it: budget/8 with the command's defaults, so with
+// the quantum the total can pass the budget by budget/16 until Check
+// closes the largest. What remains is growth of connections under WriteBufferLimit: Check handles
 // it past the budget, within an interval; past 9/8 the loops brake at every
 // rise they publish, so the total stays within loops×quantum of 9/8 of the
 // budget, at most 19/16 of it.

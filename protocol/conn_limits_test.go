@@ -63,6 +63,64 @@ func TestConnWriteBufferLimitMidRead(t *testing.T) {
 	h.endClean()
 }
 
+// TestConnReadOutputCheckedEveryFlushAt: one read of many small messages
+// (as a 512 KiB read buffer can bring) is written, and the write-buffer
+// limit checked, every flushAt bytes at most: no Write of the echoes
+// passes flushAt, and a client past the limit gets at most flushAt of
+// echoes more before its 1008, however large the read (at the edge: a
+// batch that ends exactly at flushAt is one write, one byte more is two).
+func TestConnReadOutputCheckedEveryFlushAt(t *testing.T) {
+	const size = 4096 // echo frame: 4 bytes of header + 4096
+	var in []byte
+	for i := 0; i < 100; i++ { // 400 KiB in one read
+		in = append(in, bin(bytes.Repeat([]byte{byte(i)}, size))...)
+	}
+	cfg := timerConfig()
+	h := newHarness(t, cfg, nil).open()
+	var writes []int
+	h.tr.sink = func(p []byte) { writes = append(writes, len(p)); h.tr.out = append(h.tr.out, p...) }
+	h.feed(in)
+	if o := h.output(); len(o.msgs) != 100 || o.closed {
+		t.Fatalf("%d echoes, closed %v; want 100, open", len(o.msgs), o.closed)
+	}
+	perWrite := flushAt / (size + 4)
+	for _, n := range writes {
+		if n > flushAt {
+			t.Fatalf("writes %v: one of %d bytes, past flushAt (%d)", writes, n, flushAt)
+		}
+	}
+	if want := (100 + perWrite - 1) / perWrite; len(writes) != want {
+		t.Errorf("%d writes %v; want %d (%d echoes of %d B each, at most flushAt %d per write)", len(writes), writes, want, perWrite, size+4, flushAt)
+	}
+
+	// Past the limit: the echoes before the 1008 fit in one flushAt.
+	cfg.WriteBufferLimit = 1000
+	h = newHarness(t, cfg, nil).open()
+	h.tr.buffered = 1000 + size + 1 // past the limit plus one message's slack
+	h.feed(in)
+	o := h.output()
+	if o.code != frame.ClosePolicyViolation || len(o.msgs) > perWrite || len(o.problems) != 0 {
+		t.Fatalf("code %v, %d echoes, problems %v; want 1008 after at most %d echoes (one flushAt)", o.code, len(o.msgs), o.problems, perWrite)
+	}
+	h.endClean()
+
+	// The edge: messages that fill flushAt exactly go in one write; one
+	// byte more and the last message waits for the next.
+	for _, extra := range []int{0, 1} {
+		h = newHarness(t, timerConfig(), nil).open()
+		writes = writes[:0]
+		h.tr.sink = func(p []byte) { writes = append(writes, len(p)) }
+		// Two messages whose echo frames (a 4-byte header each, payloads
+		// of 126 to 65,535 bytes) add up to flushAt + extra.
+		a := flushAt/2 - 4
+		b := flushAt - (a + 4) - 4 + extra
+		h.feed(cat(bin(make([]byte, a)), bin(make([]byte, b))))
+		if want := 1 + extra; len(writes) != want {
+			t.Errorf("echoes of %d+%d B (frames %d B in all, flushAt %d): writes %v; want %d", a, b, len(writes), flushAt, writes, want)
+		}
+	}
+}
+
 // TestConnWriteBufferSlack: the echo of a message the client is still
 // sending, or has just sent, may back up past the limit (clients write a
 // whole message before reading); once the client has read it, the plain

@@ -8,7 +8,9 @@ import "github.com/wsreactor/wsreactor/frame"
 
 const (
 	// flushAt: output gathered during one DataReceived is written early
-	// past this size, so a scratch buffer stays small.
+	// at this size, so a scratch buffer stays small and the write-buffer
+	// limit and the memory budget see a read's output at least every
+	// flushAt bytes (a message of more is written by itself).
 	flushAt = 128 << 10
 	// directAt: a payload this large is written by itself, not copied into
 	// the scratch buffer.
@@ -100,6 +102,16 @@ func (c *Conn) appendFrame(fin bool, op frame.Opcode, data []byte) {
 		c.t.Write(data)
 		c.checkLimit()
 		return
+	}
+	if len(*b) > 0 && len(*b)+frame.HeaderLen(len(data))+len(data) > flushAt {
+		// Write what is gathered first, so that the output grows by at
+		// most flushAt between two checks of the write-buffer limit,
+		// however much one read brought (-read-buffer): a check that
+		// fails the connection ends its data (RFC 6455 §5.5.1).
+		c.writeOut()
+		if c.state != stateOpen {
+			return
+		}
 	}
 	at := len(*b)
 	*b = frame.AppendFrame(*b, fin, op, data)

@@ -127,9 +127,10 @@ type Config struct {
 // with. It is one buffer per loop, not per connection, and the kernel backs
 // only the pages a read has touched. gnet's own default, 64 KiB, takes a
 // 1 MiB message in 16 or more reads, each a wake-up and a system call: with
-// 50 connections echoing 1 MiB messages the server made 40 system calls and
-// 12 context switches per message with 64 KiB and 12 and 5 with 512 KiB,
-// and echoed 1.7 times as many (docs/benchmarks.md, "The read buffer").
+// 50 connections echoing 1 MiB messages the server made 36-41 system calls
+// and 8-12 context switches per message with 64 KiB, 12-13 and 5-7 with
+// 512 KiB, and echoed 1.3-1.7 times as many (docs/benchmarks.md, "The read
+// buffer").
 const DefaultReadBuffer = 512 << 10
 
 // DefaultConfig is the wsreactor command's default configuration: every

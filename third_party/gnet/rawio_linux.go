@@ -20,8 +20,8 @@ import (
 // loop, sysmon found the P "in a system call" at its 20 µs checks often
 // enough to retake it hundreds of times a second, each time waking another
 // thread to hold it and going back to waking itself every 20 µs:
-// 2,624-5,219 sysmon wake-ups a second and 311-1,111 of the extra thread,
-// against 98-99 and none with raw calls (perf sched, 100 connections echoing 64 B; see
+// 2,624 and 4,266 sysmon wake-ups a second in two runs and 311 and 594 of
+// the extra thread, against 98 and 99 and none with raw calls (perf sched, 100 connections echoing 64 B; see
 // docs/benchmarks.md, "Raw system calls on the loop"). With -race the
 // ordinary calls are kept (rawio_race_linux.go): they tell the race
 // detector about the synchronisation the socket carries.
