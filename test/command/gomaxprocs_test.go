@@ -30,15 +30,7 @@ func TestGOMAXPROCSOnePPerLoop(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("GOMAXPROCS=%q,loops=%d", tc.env, tc.loops), func(t *testing.T) {
 			cmd := exec.Command(testkit.Binary(t), "-addr", "127.0.0.1:0", "-admin-addr", "", "-loops", fmt.Sprint(tc.loops))
-			cmd.Env = nil
-			for _, kv := range environ() {
-				if !strings.HasPrefix(kv, "GOMAXPROCS=") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
-			if tc.env != "" {
-				cmd.Env = append(cmd.Env, "GOMAXPROCS="+tc.env)
-			}
+			cmd.Env = gomaxprocsEnv(tc.env)
 			p := testkit.StartProcCmd(t, cmd)
 			if want := fmt.Sprintf(" gomaxprocs=%d ", tc.want); !strings.Contains(p.LogText(), want) {
 				t.Errorf("start line lacks%q:\n%s", want, p.LogText())
@@ -54,15 +46,25 @@ func TestGOMAXPROCSOnePPerLoop(t *testing.T) {
 func TestLoopsDefaultFollowsGOMAXPROCS(t *testing.T) {
 	for _, env := range []string{"1", "3"} {
 		cmd := exec.Command(testkit.Binary(t), "-addr", "127.0.0.1:0", "-admin-addr", "")
-		for _, kv := range environ() {
-			if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "WSREACTOR_LOOPS=") {
-				cmd.Env = append(cmd.Env, kv)
-			}
-		}
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+env)
+		cmd.Env = gomaxprocsEnv(env)
 		p := testkit.StartProcCmd(t, cmd)
 		if want := " loops=" + env + " "; !strings.Contains(p.LogText(), want) {
 			t.Errorf("GOMAXPROCS=%s: start line lacks%q:\n%s", env, want, p.LogText())
 		}
 	}
+}
+
+// gomaxprocsEnv is environ() (no WSREACTOR_* variable) without GOMAXPROCS,
+// plus GOMAXPROCS=v unless v is "".
+func gomaxprocsEnv(v string) []string {
+	var env []string
+	for _, kv := range environ() {
+		if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	if v != "" {
+		env = append(env, "GOMAXPROCS="+v)
+	}
+	return env
 }

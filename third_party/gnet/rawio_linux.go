@@ -19,22 +19,23 @@ import (
 // block); what the ordinary call cost was sysmon: on a busy loop, one P per
 // loop, sysmon found the P "in a system call" at its 20 µs checks often
 // enough to retake it hundreds of times a second, each time waking another
-// thread to hold it and going back to waking itself every 20 µs:
-// 2,624 and 4,266 sysmon wake-ups a second in two runs and 311 and 594 of
-// the extra thread, against 98 and 99 and none with raw calls (perf sched, 100 connections echoing 64 B; see
-// docs/benchmarks.md, "Raw system calls on the loop"). With -race the
-// ordinary calls are kept (rawio_race_linux.go): they tell the race
-// detector about the synchronisation the socket carries.
+// thread to hold it and going back to waking itself every 20 µs: 2,624 and
+// 4,266 sysmon wake-ups a second in two runs and 311 and 594 of the extra
+// thread, against 98 and 99 and none with raw calls (perf sched, 100
+// connections echoing 64 B; see docs/benchmarks.md, "Raw system calls on
+// the loop"). With -race the ordinary calls are kept (rawio_ordinary.go):
+// they tell the race detector about the synchronisation the socket carries.
 func sysRead(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return -1, e
-	}
-	return int(n), nil
+	return rawResult(unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p))))
 }
 
 func sysWrite(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	return rawResult(unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p))))
+}
+
+// rawResult turns a raw call's results into the ordinary calls' (n, err):
+// n is -1 with the error, as unix.Read and unix.Write return it.
+func rawResult(n, _ uintptr, e unix.Errno) (int, error) {
 	if e != 0 {
 		return -1, e
 	}
@@ -63,9 +64,5 @@ func sysWritev(fd int, bs [][]byte) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	w, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-	if e != 0 {
-		return -1, e
-	}
-	return int(w), nil
+	return rawResult(unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n)))
 }

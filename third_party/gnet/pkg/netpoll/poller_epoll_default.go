@@ -118,16 +118,11 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 	msec := -1
 	for {
-		var n int
-		var err error
-		if msec == 0 {
-			// wsreactor patch (PATCH.md, "Raw system calls on the loop"):
-			// the look right after events does not block, so it is made
-			// raw, like the connections' reads and writes (rawio_linux.go).
-			n, err = epollWaitRaw(p.fd, el.events)
-		} else {
-			n, err = unix.EpollWait(p.fd, el.events, msec)
-		}
+		// wsreactor patch (PATCH.md, "Raw system calls on the loop"):
+		// gnet's own epollWait (the poll_opt poller's, built for this one
+		// too) makes the look right after events (msec 0), which cannot
+		// block, a raw system call, like the connections' reads and writes.
+		n, err := epollWait(p.fd, el.events, msec)
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1
 			runtime.Gosched()
@@ -192,18 +187,6 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			el.shrink()
 		}
 	}
-}
-
-// epollWaitRaw is epoll_wait with a zero timeout (it never blocks) as a
-// raw system call (wsreactor patch, PATCH.md "Raw system calls on the
-// loop"). epoll_pwait with no signal mask is epoll_wait, on every Linux
-// architecture.
-func epollWaitRaw(epfd int, events []epollevent) (int, error) {
-	np, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(np), nil
 }
 
 // AddReadWrite registers the given file descriptor with readable and writable events to the poller.
