@@ -64,6 +64,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 30*time.Second, "ping a connection silent this long, close it if still silent after another interval; 0 turns it off")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", 5*time.Second, "time to wait for the client's close frame after the server's, before dropping TCP")
 	bytesize.IntVar(fs, &cfg.WriteBufferLimit, "write-buffer-limit", 1<<20, "unsent output a connection may have before it is closed with 1008 (a `size`, like -max-message)")
+	fs.DurationVar(&cfg.IdleHold, "idle-hold", service.DefaultIdleHold, "how long an event loop out of events waits for more while keeping its P (the Go runtime's right to run code), before it blocks and lets the runtime hand the P to another thread; 0 blocks at once (rounded up to 1ms, at most 1s)")
 	bytesize.IntVar(fs, &cfg.ReadBuffer, "read-buffer", service.DefaultReadBuffer, "each event loop's read buffer, the most one read takes from a socket (a `size`, rounded up to a power of two, at least 1KiB); one per loop, shared by its connections")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "most open WebSocket connections; past it upgrades get 503 with Retry-After (0 derives it from the open-file limit, -1 means no cap)")
 	fs.BoolVar(&cfg.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT, one listening socket per event loop (the kernel spreads connections) instead of one acceptor")
@@ -115,12 +116,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return cfg, fmt.Errorf("wsreactor: %s: need at least 1", src.Describe("write-buffer-limit"))
 	case cfg.ReadBuffer < 1<<10 || cfg.ReadBuffer > 64<<20:
 		return cfg, fmt.Errorf("wsreactor: %s: want 1KiB to 64MiB", src.Describe("read-buffer"))
+	case cfg.IdleHold > time.Second:
+		return cfg, fmt.Errorf("wsreactor: %s: at most 1s", src.Describe("idle-hold"))
 	case cfg.MaxConns < -1:
 		return cfg, fmt.Errorf("wsreactor: %s: need -1 (no cap), 0 (from the open-file limit) or a positive count", src.Describe("max-conns"))
 	case cfg.DeflateLevel < 1 || cfg.DeflateLevel > 9:
 		return cfg, fmt.Errorf("wsreactor: %s: want 1 to 9", src.Describe("deflate-level"))
 	}
-	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread", "upgrade-timeout"} {
+	for _, name := range []string{"handshake-timeout", "ping-interval", "close-timeout", "shutdown-timeout", "drain-delay", "close-spread", "upgrade-timeout", "idle-hold"} {
 		if d := fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration); d < 0 {
 			return cfg, fmt.Errorf("wsreactor: %s: must not be negative", src.Describe(name))
 		}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsreactor/wsreactor/internal/osprobe"
 	"github.com/wsreactor/wsreactor/service"
@@ -46,6 +47,32 @@ func TestReadBufferFlag(t *testing.T) {
 		fs.SetOutput(io.Discard)
 		if _, err := parseFlags(fs, []string{"-read-buffer", v}); err == nil || !strings.Contains(err.Error(), "-read-buffer "+v+": want 1KiB to 64MiB") {
 			t.Errorf("-read-buffer %s: %v; want an error quoting it and the range", v, err)
+		}
+	}
+}
+
+// TestIdleHoldFlag: the default, the edges 0 (no hold) and 1s, and one
+// past each refused with the value quoted.
+func TestIdleHoldFlag(t *testing.T) {
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdleHold != service.DefaultIdleHold || service.DefaultIdleHold <= 0 {
+		t.Errorf("default -idle-hold %v; want %v (> 0)", cfg.IdleHold, service.DefaultIdleHold)
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "1ms": time.Millisecond, "500us": 500 * time.Microsecond, "1s": time.Second} {
+		if cfg, err := parseFlags(newFlagSet(), []string{"-idle-hold", v}); err != nil || cfg.IdleHold != want {
+			t.Errorf("-idle-hold %s: %v, %v; want %v", v, cfg.IdleHold, err, want)
+		}
+	}
+	for _, c := range []struct{ v, quoted, why string }{
+		{"1.001s", "1.001s", "at most 1s"}, {"2m", "2m0s", "at most 1s"}, {"-1ns", "-1ns", "must not be negative"},
+	} {
+		fs := newFlagSet()
+		fs.SetOutput(io.Discard)
+		if _, err := parseFlags(fs, []string{"-idle-hold", c.v}); err == nil || !strings.Contains(err.Error(), "-idle-hold "+c.quoted+": "+c.why) {
+			t.Errorf("-idle-hold %s: %v; want an error quoting it and %q", c.v, err, c.why)
 		}
 	}
 }

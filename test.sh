@@ -92,6 +92,10 @@ step "gnet patch: shedding at the descriptor limit"
 # runs them through the command's binary, which testkit builds without it.
 step "gnet patch: raw system calls on the loop (without the race detector)"
 (cd third_party/gnet && go test -count=1 -run 'TestRawIO' .)
+# The idle hold (PATCH.md, "The idle hold"): with the race detector too,
+# since the hold is a raw epoll_wait in both builds.
+step "gnet patch: the idle hold"
+(cd third_party/gnet && go test -count=1 -run 'TestIdleHold' ./pkg/netpoll && go test -race -count=1 -run 'TestIdleHold' ./pkg/netpoll)
 
 # The race detector makes sync.Pool drop items at random, so the zero-
 # allocation guards of the hot paths skip under it: run them without it.

@@ -52,6 +52,14 @@ type Options struct {
 	// a reset that could destroy our last bytes in flight). Default 2s;
 	// negative closes right after the output drains.
 	LingerTimeout time.Duration
+	// IdleHold is how long an event loop that has run out of events keeps
+	// waiting for more while holding its P (the runtime's right to run Go
+	// code) before it blocks in a way that gives the P up. A loop that
+	// blocks at once is found "in a system call" by the runtime's sysmon,
+	// which takes the P from it and wakes another thread to hold it; under
+	// steady traffic that happens around every message. Rounded up to a
+	// millisecond; default 0 (block at once, as gnet does). Linux only.
+	IdleHold time.Duration
 	// ListenerFDs are inherited listening descriptors to listen on instead
 	// of opening sockets (WithListenerFDs, adopt.go). Default none.
 	ListenerFDs []int
@@ -85,6 +93,10 @@ func WithReusePort(on bool) Option { return func(o *Options) { o.ReusePort = on 
 
 // WithReadBufferCap sets each event loop's read buffer size in bytes.
 func WithReadBufferCap(n int) Option { return func(o *Options) { o.ReadBufferCap = n } }
+
+// WithIdleHold sets how long an idle event loop waits holding its P
+// (Options.IdleHold; 0 blocks at once).
+func WithIdleHold(d time.Duration) Option { return func(o *Options) { o.IdleHold = d } }
 
 // WithWriteBufferCap sets the ring size of each connection's outbound queue.
 func WithWriteBufferCap(n int) Option { return func(o *Options) { o.WriteBufferCap = n } }

@@ -159,6 +159,7 @@ func (r *Reactor) gnetOptions() []gnet.Option {
 		gnet.WithReusePort(o.ReusePort),
 		gnet.WithReuseAddr(true),
 		gnet.WithReadBufferCap(o.ReadBufferCap),
+		gnet.WithIdleHold(o.IdleHold),
 		gnet.WithWriteBufferCap(o.WriteBufferCap),
 		gnet.WithTCPNoDelay(nodelay),
 		gnet.WithTCPKeepAlive(o.TCPKeepAlive),

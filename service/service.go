@@ -66,6 +66,10 @@ type Config struct {
 	// connections. 0 means DefaultReadBuffer; gnet rounds it up to a power of
 	// two (at least 1 KiB).
 	ReadBuffer int
+	// IdleHold is how long an event loop out of events waits for more
+	// holding its P before it blocks and gives it up (-idle-hold; 0 blocks
+	// at once): DefaultIdleHold in DefaultConfig.
+	IdleHold time.Duration
 	// MaxConns caps the open WebSocket connections (-max-conns): 0 derives
 	// the cap from the open-file limit (ResolveMaxConns), -1 means no cap.
 	MaxConns int
@@ -133,6 +137,18 @@ type Config struct {
 // buffer").
 const DefaultReadBuffer = 512 << 10
 
+// DefaultIdleHold is the default idle hold of each event loop
+// (Config.IdleHold, -idle-hold): out of events, a loop waits this long for
+// more in a raw epoll_wait that keeps its P before it blocks in an ordinary
+// one, where the runtime's sysmon takes the P and wakes another thread to
+// hold it. With one loop pinned to a core and traffic that leaves it idle
+// between messages, the hold cut the server's CPU by a quarter to a third
+// (100 connections at 50 msgs/s each: 35-36% of the core without it,
+// 24-26% with it); closed-loop echo and 200,000 connections were level
+// (docs/benchmarks.md, "The idle hold"). Other goroutines of the process
+// wait at most until the runtime preempts the loop (10 ms).
+const DefaultIdleHold = 2 * time.Millisecond
+
 // DefaultConfig is the wsreactor command's default configuration: every
 // flag at its default.
 func DefaultConfig() Config {
@@ -147,6 +163,7 @@ func DefaultConfig() Config {
 		CloseTimeout:     p.CloseTimeout,
 		WriteBufferLimit: p.WriteBufferLimit,
 		ReadBuffer:       DefaultReadBuffer,
+		IdleHold:         DefaultIdleHold,
 		MemoryBudget:     DefaultMemoryBudget(),
 		ShutdownTimeout:  10 * time.Second,
 		Demo:             true,
@@ -254,7 +271,8 @@ func Start(cfg Config) (*Server, error) {
 	srv := protocol.NewServer(cfg.protocolConfig(maxConns), cfg.Handler)
 
 	ropts := []reactor.Option{reactor.WithLoops(cfg.Loops), reactor.WithLogger(slog.NewLogLogger(logger.Handler(), slog.LevelWarn)),
-		reactor.WithReusePort(cfg.ReusePort), reactor.WithReadBufferCap(cmp.Or(cfg.ReadBuffer, DefaultReadBuffer))}
+		reactor.WithReusePort(cfg.ReusePort), reactor.WithReadBufferCap(cmp.Or(cfg.ReadBuffer, DefaultReadBuffer)),
+		reactor.WithIdleHold(cfg.IdleHold)}
 	var take *takeover
 	if cfg.Handoff != nil {
 		take = startTakeover(cfg.Handoff, cfg.UpgradeTimeout)

@@ -15,6 +15,8 @@
 #       # the 1 MiB scenario, wsreactor with gnet's read buffer and its own
 #   BASE=e3ce3bd SERVERS="wsreactor base uws" bench/scripts/syscalls-per-msg.sh
 #       # this tree's wsreactor against the one built from commit e3ce3bd ("base")
+#   RATE=50 SIZES=64 WSREACTOR_ENV="WSREACTOR_IDLE_HOLD=0 WSREACTOR_IDLE_HOLD=2ms" SERVERS="wsreactor uws" bench/scripts/syscalls-per-msg.sh
+#       # a fixed rate (wsload -rate: messages a second per connection) instead of the closed loop
 set -euo pipefail
 cd "$(dirname "$0")/.." # the bench module
 SIZES=${SIZES:-64 4096}
@@ -23,6 +25,7 @@ WSREACTOR_ENV=${WSREACTOR_ENV:-}
 SERVERS=${SERVERS:-wsreactor uws gnettcp}
 CONNS=${CONNS:-100}
 INFLIGHT=${INFLIGHT:-1}
+RATE=${RATE:-} # empty: closed loop
 # shellcheck source=lib-base.sh
 . scripts/lib-base.sh
 go build -o "$tmp/gnettcp" ./peers/gnettcp
@@ -36,7 +39,7 @@ run() { # name size extra-wsload-flags server-command...
 	server=$!
 	sleep 1.5
 	# shellcheck disable=SC2086 # extra is word-split on purpose
-	taskset -c 1 "$tmp/wsload" -addr 127.0.0.1:$port -conns "$CONNS" -size "$size" -inflight "$INFLIGHT" \
+	taskset -c 1 "$tmp/wsload" -addr 127.0.0.1:$port -conns "$CONNS" -size "$size" -inflight "$INFLIGHT" ${RATE:+-rate "$RATE"} \
 		-warmup 1s -duration 6s -json $extra -server-pid "$server" >"$tmp/$name.json" 2>/dev/null &
 	local load=$!
 	sleep 2.5

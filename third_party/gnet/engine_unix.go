@@ -101,6 +101,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 		if err != nil {
 			return err
 		}
+		p.SetIdleHold(eng.opts.IdleHold)
 		el := new(eventloop)
 		el.listeners = lns
 		el.engine = eng
@@ -143,6 +144,7 @@ func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error
 		if err != nil {
 			return err
 		}
+		p.SetIdleHold(eng.opts.IdleHold)
 		el := new(eventloop)
 		el.listeners = eng.listeners
 		el.engine = eng

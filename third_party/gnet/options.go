@@ -158,6 +158,14 @@ type Options struct {
 	// otherwise, it will be rounded up to the nearest power of 2.
 	EdgeTriggeredIOChunk int
 
+	// IdleHold is how long an event loop that has run out of events waits
+	// for more while keeping its P (a raw epoll_wait) before it blocks in an
+	// ordinary epoll_wait, which lets the runtime hand the P to another
+	// thread. Rounded up to a millisecond; 0 (the default) blocks at once.
+	// Linux's default poller only. wsreactor patch: PATCH.md, "The idle
+	// hold".
+	IdleHold time.Duration
+
 	// listenerFDs: inherited listening descriptors (WithListenerFDs; wsreactor patch).
 	listenerFDs *inheritedFDs
 }
@@ -187,6 +195,13 @@ func WithLockOSThread(lockOSThread bool) Option {
 func WithReadBufferCap(readBufferCap int) Option {
 	return func(opts *Options) {
 		opts.ReadBufferCap = readBufferCap
+	}
+}
+
+// WithIdleHold sets IdleHold (wsreactor patch).
+func WithIdleHold(d time.Duration) Option {
+	return func(opts *Options) {
+		opts.IdleHold = d
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -40,6 +41,17 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	holdMsec                    int                  // the idle hold in milliseconds, 0 none (SetIdleHold; wsreactor patch)
+	blocks                      int                  // ordinary blocking waits made by Polling (tests)
+}
+
+// SetIdleHold sets how long the loop, once out of events, waits for more
+// in a raw epoll_wait that keeps its P before it blocks in an ordinary one
+// that gives the P up (d rounded up to a millisecond; 0, the default, no
+// hold). Call it before Polling. wsreactor patch: PATCH.md, "The idle
+// hold".
+func (p *Poller) SetIdleHold(d time.Duration) {
+	p.holdMsec = int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 // OpenPoller instantiates a poller.
@@ -117,12 +129,26 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	var doChores bool
 
 	msec := -1
+	held := p.holdMsec == 0 // no hold to make before blocking
 	for {
 		// wsreactor patch (PATCH.md, "Raw system calls on the loop"):
 		// gnet's own epollWait (the poll_opt poller's, built for this one
 		// too) makes the look right after events (msec 0), which cannot
 		// block, a raw system call, like the connections' reads and writes.
-		n, err := epollWait(p.fd, el.events, msec)
+		// Out of events, the loop first waits up to holdMsec in a raw
+		// epoll_wait, keeping its P (PATCH.md, "The idle hold"), and only
+		// then blocks in an ordinary one.
+		var n int
+		var err error
+		if msec < 0 && !held {
+			n, err = epollHold(p.fd, el.events, p.holdMsec)
+			held = n <= 0
+		} else {
+			if msec < 0 {
+				p.blocks++
+			}
+			n, err = epollWait(p.fd, el.events, msec)
+		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			msec = -1
 			runtime.Gosched()
@@ -131,7 +157,7 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
-		msec = 0
+		msec, held = 0, p.holdMsec == 0
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]

@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -58,6 +59,10 @@ func OpenPoller() (poller *Poller, err error) {
 	poller.highPriorityEventsThreshold = MaxPollEventsCap
 	return
 }
+
+// SetIdleHold does nothing in this poller: the idle hold is made by the
+// default epoll poller only (wsreactor patch: PATCH.md, "The idle hold").
+func (p *Poller) SetIdleHold(time.Duration) {}
 
 // Close closes the poller.
 func (p *Poller) Close() error {

@@ -23,6 +23,17 @@ import (
 )
 
 func epollWait(epfd int, events []epollevent, msec int) (int, error) {
+	return epollWaitRaw(epfd, events, msec, msec == 0)
+}
+
+// epollHold is an epoll_wait of up to msec milliseconds made as a raw
+// system call: the loop keeps its P while it waits (wsreactor patch,
+// PATCH.md "The idle hold").
+func epollHold(epfd int, events []epollevent, msec int) (int, error) {
+	return epollWaitRaw(epfd, events, msec, true)
+}
+
+func epollWaitRaw(epfd int, events []epollevent, msec int, raw bool) (int, error) {
 	var ep unsafe.Pointer
 	if len(events) > 0 {
 		ep = unsafe.Pointer(&events[0])
@@ -33,8 +44,8 @@ func epollWait(epfd int, events []epollevent, msec int) (int, error) {
 		np    uintptr
 		errno unix.Errno
 	)
-	if msec == 0 { // non-block system call, use RawSyscall6 to avoid getting preempted by runtime
-		np, _, errno = unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(ep), uintptr(len(events)), 0, 0, 0)
+	if raw { // msec 0 cannot block; a hold blocks for msec at most (epollHold)
+		np, _, errno = unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(ep), uintptr(len(events)), uintptr(msec), 0, 0)
 	} else {
 		np, _, errno = unix.Syscall6(unix.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(ep), uintptr(len(events)), uintptr(msec), 0, 0)
 	}
