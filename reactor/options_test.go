@@ -21,7 +21,7 @@ func TestIdleHoldReachesGnet(t *testing.T) {
 	if d := held(New()); d != 0 {
 		t.Errorf("default reactor: gnet IdleHold %v; want 0", d)
 	}
-	if d := held(New(WithIdleHold(3*time.Millisecond))); d != 3*time.Millisecond {
+	if d := held(New(WithIdleHold(3 * time.Millisecond))); d != 3*time.Millisecond {
 		t.Errorf("WithIdleHold(3ms): gnet IdleHold %v; want 3ms", d)
 	}
 }
