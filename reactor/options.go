@@ -57,8 +57,10 @@ type Options struct {
 	// code) before it blocks in a way that gives the P up. A loop that
 	// blocks at once is found "in a system call" by the runtime's sysmon,
 	// which takes the P from it and wakes another thread to hold it; under
-	// steady traffic that happens around every message. Rounded up to a
-	// millisecond; default 0 (block at once, as gnet does). Linux only.
+	// steady traffic that happens around every message. The loop holds only
+	// while its idle spells are shorter than the hold, so sparse traffic
+	// costs no extra wake-up. Rounded up to a millisecond; default 0 (block
+	// at once, as gnet does). Linux only.
 	IdleHold time.Duration
 	// ListenerFDs are inherited listening descriptors to listen on instead
 	// of opening sockets (WithListenerFDs, adopt.go). Default none.

@@ -161,7 +161,8 @@ type Options struct {
 	// IdleHold is how long an event loop that has run out of events waits
 	// for more while keeping its P (a raw epoll_wait) before it blocks in an
 	// ordinary epoll_wait, which lets the runtime hand the P to another
-	// thread. Rounded up to a millisecond; 0 (the default) blocks at once.
+	// thread; it holds only while its idle spells are shorter than this.
+	// Rounded up to a millisecond; 0 (the default) blocks at once.
 	// Linux's default poller only. wsreactor patch: PATCH.md, "The idle
 	// hold".
 	IdleHold time.Duration

@@ -42,7 +42,7 @@ type Poller struct {
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
 	holdMsec                    int                  // the idle hold in milliseconds, 0 none (SetIdleHold; wsreactor patch)
-	blocks                      int                  // ordinary blocking waits made by Polling (tests)
+	blocks, holds               int                  // ordinary blocking waits and holds made by Polling (tests)
 }
 
 // SetIdleHold sets how long the loop, once out of events, waits for more
@@ -129,24 +129,38 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	var doChores bool
 
 	msec := -1
-	held := p.holdMsec == 0 // no hold to make before blocking
+	// The idle hold (PATCH.md, "The idle hold"): out of events, the loop
+	// first waits up to holdMsec in a raw epoll_wait, keeping its P, and
+	// only then blocks in an ordinary one. It holds only while its idle
+	// spells are shorter than the hold: a hold that runs out means they are
+	// longer, and the next spell blocks at once, until one ends within the
+	// hold again. So a loop with sparse events makes no wasted wake-ups.
+	hold := time.Duration(p.holdMsec) * time.Millisecond
+	holdNext := hold > 0 // the next idle spell starts with a hold
+	held := false        // this idle spell has made its hold
 	for {
 		// wsreactor patch (PATCH.md, "Raw system calls on the loop"):
 		// gnet's own epollWait (the poll_opt poller's, built for this one
 		// too) makes the look right after events (msec 0), which cannot
 		// block, a raw system call, like the connections' reads and writes.
-		// Out of events, the loop first waits up to holdMsec in a raw
-		// epoll_wait, keeping its P (PATCH.md, "The idle hold"), and only
-		// then blocks in an ordinary one.
 		var n int
 		var err error
-		if msec < 0 && !held {
+		switch {
+		case msec < 0 && holdNext && !held:
+			p.holds++
 			n, err = epollHold(p.fd, el.events, p.holdMsec)
-			held = n <= 0
-		} else {
-			if msec < 0 {
-				p.blocks++
+			held, holdNext = true, n != 0 // events, or a signal (EINTR): not run out
+		case msec < 0:
+			p.blocks++
+			var start time.Time
+			if hold > 0 {
+				start = time.Now()
 			}
+			n, err = epollWait(p.fd, el.events, msec)
+			if hold > 0 && n > 0 {
+				holdNext = time.Since(start) < hold
+			}
+		default:
 			n, err = epollWait(p.fd, el.events, msec)
 		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
@@ -157,7 +171,7 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
-		msec, held = 0, p.holdMsec == 0
+		msec, held = 0, false
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]

@@ -13,12 +13,13 @@ import (
 
 // The idle hold (wsreactor patch, PATCH.md "The idle hold"): a loop out of
 // events waits in a raw epoll_wait of up to the hold, and only then blocks
-// in an ordinary one (Poller.blocks counts those).
+// in an ordinary one (Poller.blocks counts those, Poller.holds the holds),
+// and holds only while its idle spells are shorter than the hold.
 
 // pollHold runs Polling on a poller with the given hold while feed drives
 // it through Trigger (each call runs fn, if any, on the loop), stops it with a shutdown task once feed returns, and
-// returns how often it blocked in an ordinary wait.
-func pollHold(t *testing.T, hold time.Duration, feed func(trigger func(fn func()))) int {
+// returns how often it blocked in an ordinary wait and how often it held.
+func pollHold(t *testing.T, hold time.Duration, feed func(trigger func(fn func()))) (blocks, holds int) {
 	t.Helper()
 	p, err := OpenPoller()
 	if err != nil {
@@ -47,7 +48,7 @@ func pollHold(t *testing.T, hold time.Duration, feed func(trigger func(fn func()
 	case <-time.After(10 * time.Second):
 		t.Fatal("Polling did not return after the shutdown task")
 	}
-	return p.blocks // Polling has returned: no race
+	return p.blocks, p.holds // Polling has returned: no race
 }
 
 // every2ms wakes the loop 50 times, 2 ms apart.
@@ -62,24 +63,51 @@ func every2ms(trigger func(func())) {
 // never let the loop block; with no hold it blocks after (nearly) every
 // one.
 func TestIdleHoldBusyLoopNeverBlocks(t *testing.T) {
-	if n := pollHold(t, 500*time.Millisecond, every2ms); n != 0 {
+	if n, _ := pollHold(t, 500*time.Millisecond, every2ms); n != 0 {
 		t.Errorf("hold 500ms, a wake-up every 2ms: %d ordinary blocking waits, want 0", n)
 	}
-	if n := pollHold(t, 0, every2ms); n < 10 {
-		t.Errorf("no hold, 50 wake-ups 2ms apart: %d ordinary blocking waits, want most of 50", n)
+	if n, h := pollHold(t, 0, every2ms); n < 10 || h != 0 {
+		t.Errorf("no hold, 50 wake-ups 2ms apart: %d ordinary blocking waits and %d holds, want most of 50 and none", n, h)
 	}
 }
 
 // TestIdleHoldExpires: once the hold has passed with no event, the loop
 // blocks (and an event then still wakes it).
 func TestIdleHoldExpires(t *testing.T) {
-	n := pollHold(t, time.Millisecond, func(trigger func(func())) {
+	n, _ := pollHold(t, time.Millisecond, func(trigger func(func())) {
 		time.Sleep(100 * time.Millisecond)
 		trigger(nil)
 		time.Sleep(100 * time.Millisecond)
 	})
 	if n < 2 {
 		t.Errorf("hold 1ms, idle 100ms twice: %d ordinary blocking waits, want 2 (one per idle spell)", n)
+	}
+}
+
+// TestIdleHoldFollowsTheSpells: a loop whose idle spells outlast the hold
+// stops holding (no wasted wake-up per event), and holds again once a
+// spell ends within the hold.
+func TestIdleHoldFollowsTheSpells(t *testing.T) {
+	// Ten events 30 ms apart with a 5 ms hold: the first hold runs out,
+	// then every spell blocks at once.
+	_, holds := pollHold(t, 5*time.Millisecond, func(trigger func(func())) {
+		for i := 0; i < 10; i++ {
+			time.Sleep(30 * time.Millisecond)
+			trigger(nil)
+		}
+	})
+	if holds > 2 {
+		t.Errorf("hold 5ms, 10 events 30ms apart: %d holds, want 1 (2 at most): a long spell ends the holding", holds)
+	}
+	// Idle 100 ms with a 20 ms hold (it runs out, the loop blocks), then
+	// 50 events 2 ms apart: one block at once after the long spell, and
+	// the short spell that ends it turns the hold back on.
+	blocks, holds := pollHold(t, 20*time.Millisecond, func(trigger func(func())) {
+		time.Sleep(100 * time.Millisecond)
+		every2ms(trigger)
+	})
+	if blocks < 2 || blocks > 6 || holds < 40 {
+		t.Errorf("hold 20ms, idle 100ms then 50 events 2ms apart: %d blocks and %d holds, want 2 (at most 6) and about 50", blocks, holds)
 	}
 }
 
