@@ -141,12 +141,13 @@ const DefaultReadBuffer = 512 << 10
 // (Config.IdleHold, -idle-hold): out of events, a loop waits this long for
 // more in a raw epoll_wait that keeps its P before it blocks in an ordinary
 // one, where the runtime's sysmon takes the P and wakes another thread to
-// hold it. With one loop pinned to a core and traffic that leaves it idle
-// between messages, the hold cut the server's CPU by a quarter to a third
-// (100 connections at 50 msgs/s each: 35-36% of the core without it,
-// 24-26% with it); closed-loop echo and 200,000 connections were level
-// (docs/benchmarks.md, "The idle hold"). Other goroutines of the process
-// wait at most until the runtime preempts the loop (10 ms).
+// hold it; it holds only while its idle spells are shorter than this. One
+// loop pinned to a core, 100 connections at 5,000 msgs/s: 3.6-4.0 system
+// calls and 0.8-1.0 context switches per message with it, 8.1-8.9 and
+// 4.2-4.8 without (uWebSockets 3.2-4.0 and 0.6-1.0); closed-loop echo, 58
+// sparse workers and 200,000 connections were level (docs/benchmarks.md,
+// "The idle hold"). Other goroutines of the process wait at most until the
+// runtime preempts the holding loop (10 ms).
 const DefaultIdleHold = 2 * time.Millisecond
 
 // DefaultConfig is the wsreactor command's default configuration: every

@@ -120,6 +120,35 @@ func TestSelectScenarios(t *testing.T) {
 	}
 }
 
+// TestInSpecOrder: the scale scenarios run the servers in the order
+// -servers names them; "all" keeps the canonical order.
+func TestInSpecOrder(t *testing.T) {
+	names := func(srvs []Server) string {
+		var n []string
+		for _, s := range srvs {
+			n = append(n, s.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	for spec, want := range map[string]string{
+		"gobwasgnet,wsreactor": "gobwasgnet,wsreactor",
+		"wsreactor,gobwasgnet": "wsreactor,gobwasgnet",
+		"nbio,uws,wsreactor":   "nbio,uws,wsreactor",
+	} {
+		srvs, err := SelectServers(AllServers(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(InSpecOrder(srvs, spec)); got != want {
+			t.Errorf("InSpecOrder(%s) = %s; want %s", spec, got, want)
+		}
+	}
+	all, _ := SelectServers(AllServers(), "all")
+	if got, want := names(InSpecOrder(all, "all")), names(AllServers()); got != want {
+		t.Errorf("InSpecOrder(all) = %s; want %s", got, want)
+	}
+}
+
 func TestSelectServers(t *testing.T) {
 	got, err := SelectServers(AllServers(), "gnettcp,wsreactor")
 	if err != nil || len(got) != 2 || got[0].Name != Wsreactor || got[1].Name != GnetTCP {

@@ -239,7 +239,7 @@ func run(args []string) int {
 
 	if isC200k {
 		rep.Command = "go run ./cmd/compare " + strings.Join(args, " ")
-		rows, err := r.RunC200k(c200k, srvs, rep, out)
+		rows, err := r.RunC200k(c200k, InSpecOrder(srvs, *servers), rep, out)
 		logf("c200k written to %s", filepath.Join(out, "c200k.md"))
 		if *readme && sameDir(out, resultsDir) {
 			if ferr := fillC200kReadme(benchmarksPage(dir), rep, c200k, rows, srvs); ferr != nil {
@@ -254,7 +254,7 @@ func run(args []string) int {
 		return 0
 	}
 	if isC1m {
-		_, err := r.RunC1m(c1m, srvs, rep, out)
+		_, err := r.RunC1m(c1m, InSpecOrder(srvs, *servers), rep, out)
 		logf("c1m written to %s", filepath.Join(out, "c1m.md"))
 		if err != nil {
 			logf("%v", err)

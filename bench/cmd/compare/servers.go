@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -89,6 +90,29 @@ var QuickServers = []string{Wsreactor, GnetTCP}
 // in the order of all.
 func SelectServers(all []Server, spec string) ([]Server, error) {
 	return pick(all, spec, "server", func(s Server) (string, string) { return s.Name, "" })
+}
+
+// InSpecOrder returns srvs in the order spec names them (the servers of
+// "all" keep theirs): the scale scenarios run one server after the other
+// on a machine the previous run has just loaded, so the order is part of
+// the experiment and "-servers b,a" must run b first.
+func InSpecOrder(srvs []Server, spec string) []Server {
+	rank := make(map[string]int)
+	for i, name := range splitList(spec) {
+		if _, ok := rank[name]; !ok {
+			rank[name] = i
+		}
+	}
+	out := slices.Clone(srvs)
+	slices.SortStableFunc(out, func(a, b Server) int {
+		ra, aok := rank[a.Name]
+		rb, bok := rank[b.Name]
+		if !aok || !bok { // "all": keep the order of all
+			return 0
+		}
+		return ra - rb
+	})
+	return out
 }
 
 // Runs reports whether the server takes part in scenario sc: the ceiling
