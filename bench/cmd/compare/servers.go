@@ -103,15 +103,14 @@ func InSpecOrder(srvs []Server, spec string) []Server {
 			rank[name] = i
 		}
 	}
-	out := slices.Clone(srvs)
-	slices.SortStableFunc(out, func(a, b Server) int {
-		ra, aok := rank[a.Name]
-		rb, bok := rank[b.Name]
-		if !aok || !bok { // "all": keep the order of all
-			return 0
+	at := func(s Server) int { // unnamed (spec "all"): after the named, in the order of all
+		if r, ok := rank[s.Name]; ok {
+			return r
 		}
-		return ra - rb
-	})
+		return len(rank)
+	}
+	out := slices.Clone(srvs)
+	slices.SortStableFunc(out, func(a, b Server) int { return at(a) - at(b) })
 	return out
 }
 

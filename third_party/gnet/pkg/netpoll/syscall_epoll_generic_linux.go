@@ -23,17 +23,18 @@ import (
 )
 
 func epollWait(epfd int, events []epollevent, msec int) (int, error) {
-	return epollWaitRaw(epfd, events, msec, msec == 0)
+	return epollWaitCall(epfd, events, msec, msec == 0)
 }
 
 // epollHold is an epoll_wait of up to msec milliseconds made as a raw
 // system call: the loop keeps its P while it waits (wsreactor patch,
 // PATCH.md "The idle hold").
 func epollHold(epfd int, events []epollevent, msec int) (int, error) {
-	return epollWaitRaw(epfd, events, msec, true)
+	return epollWaitCall(epfd, events, msec, true)
 }
 
-func epollWaitRaw(epfd int, events []epollevent, msec int, raw bool) (int, error) {
+// epollWaitCall makes the epoll_wait: raw (the P is kept) or ordinary.
+func epollWaitCall(epfd int, events []epollevent, msec int, raw bool) (int, error) {
 	var ep unsafe.Pointer
 	if len(events) > 0 {
 		ep = unsafe.Pointer(&events[0])
